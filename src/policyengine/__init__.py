@@ -1,0 +1,40 @@
+"""policyengine: housing organisations' policies as declarative YAML rules, decided and explained.
+
+The data flows one way: YAML text -> :mod:`~policyengine.load` (positions kept) ->
+:mod:`~policyengine.schema` (structure checked) -> :mod:`~policyengine.compiler` (types checked,
+expressions compiled by :mod:`~policyengine.expressions`) -> :mod:`~policyengine.evaluate`
+(facts in, a :class:`Decision` out) -> :mod:`~policyengine.cli` (presenting it).
+Working days and durations live in :mod:`~policyengine.calendars` and
+:mod:`~policyengine.durations`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .calendars import NATIONS, add_working_days, is_working_day  # noqa: E402
+from .decision import Decision, TraceStep  # noqa: E402
+from .errors import (  # noqa: E402
+    FactsError,
+    PolicyEngineError,
+    PolicyError,
+    Problem,
+    UnknownNameError,
+)
+from .policyset import PolicySet, load_policies  # noqa: E402
+
+__all__ = [
+    "NATIONS",
+    "Decision",
+    "FactsError",
+    "PolicyEngineError",
+    "PolicyError",
+    "PolicySet",
+    "Problem",
+    "TraceStep",
+    "UnknownNameError",
+    "__version__",
+    "add_working_days",
+    "is_working_day",
+    "load_policies",
+]

@@ -1,0 +1,547 @@
+"""Turn a validated policy file into a compiled policy: types resolved, expressions compiled,
+names and enum values checked, and the static checks that need no facts run once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .calendars import WorkingCalendar, calendar_for
+from .errors import PolicyError, Problem
+from .expressions import (
+    Cond,
+    CompileError,
+    Expr,
+    Scope,
+    check_assignable,
+    check_literal_members,
+    compile_condition,
+    compile_value,
+)
+from .facts import ALL_KINDS, FactsValidator, ValueType
+from .load import LoadedYaml, Path_, load_yaml_file, load_yaml_text
+from .schema import Citation, FactType, PolicyFile, Rule, parse_policy
+
+STATUSES = ("decided", "needs_judgement", "not_applicable")
+RESERVED_FACTS = ("as_of", "any", "all", "not", "holds", "always")
+BUILTIN_DECISIONS = ("policy_status",)
+
+
+@dataclass(frozen=True)
+class CompiledCitation:
+    source: str
+    document: str
+    clause: str
+    section: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"document": self.document, "clause": self.clause}
+        if self.section:
+            out["section"] = self.section
+        return out
+
+
+@dataclass(frozen=True)
+class CompiledNote:
+    """A consideration or requirement attached to a rule."""
+
+    id: str
+    text: str
+    cite: CompiledCitation | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "text": self.text}
+        if self.cite:
+            out["cite"] = self.cite.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: str
+    index: int
+    line: int
+    column: int
+    condition: Cond
+    then: tuple[tuple[str, Expr], ...]
+    status: str | None
+    considerations: tuple[CompiledNote, ...]
+    requirements: tuple[CompiledNote, ...]
+    because: str
+    citations: tuple[CompiledCitation, ...]
+    interpretations: tuple[str, ...]
+    exception_to: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class InterpretationNote:
+    name: str
+    value: Any
+    note: str
+    signed_off: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": _jsonable(self.value),
+            "note": self.note,
+            "signed_off": self.signed_off,
+        }
+
+
+@dataclass
+class CompiledDecision:
+    policy: CompiledPolicy
+    name: str
+    description: str
+    facts: dict[str, ValueType]
+    outcomes: dict[str, ValueType]
+    hit_policy: str
+    rules: tuple[CompiledRule, ...]
+    validator: FactsValidator
+    # indices of the rules that are exceptions to each rule
+    exceptions: dict[int, tuple[int, ...]]
+    # the order in which rules are settled: exceptions before the rules they override
+    settle_order: tuple[int, ...]
+    invariants: tuple[Any, ...] = ()
+    line: int = 0
+    fact_checks: tuple[tuple[Cond, str, str], ...] = ()
+
+
+@dataclass
+class CompiledPolicy:
+    id: str
+    file: str
+    text: str
+    sha256: str
+    spec: PolicyFile
+    loaded: LoadedYaml
+    calendar: WorkingCalendar
+    closes_at: dt.time | None
+    interpretations: dict[str, InterpretationNote]
+    decisions: dict[str, CompiledDecision] = field(default_factory=dict)
+
+    @property
+    def meta(self) -> Any:
+        return self.spec.policy
+
+    def citation(self, cite: Citation) -> CompiledCitation:
+        return CompiledCitation(
+            cite.source, self.spec.sources[cite.source].file, cite.quote, cite.section
+        )
+
+    @property
+    def all_citations(self) -> list[tuple[Path_, CompiledCitation]]:
+        """Every citation in the file with its path (for the source check)."""
+        found: list[tuple[Path_, CompiledCitation]] = []
+        for i, c in enumerate(self.spec.policy.cite):
+            found.append((("policy", "cite", i, "quote"), self.citation(c)))
+        for dname, d in self.spec.decisions.items():
+            for ri, rule in enumerate(d.rules):
+                base: Path_ = ("decisions", dname, "rules", ri)
+                for ci, c in enumerate(rule.cite):
+                    found.append(((*base, "cite", ci, "quote"), self.citation(c)))
+                for kind in ("considerations", "requirements"):
+                    for ni, note in enumerate(getattr(rule, kind)):
+                        if note.cite:
+                            found.append(((*base, kind, ni, "cite", "quote"),
+                                          self.citation(note.cite)))
+        return found
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class _Compiler:
+    def __init__(self, loaded: LoadedYaml, spec: PolicyFile) -> None:
+        self.loaded = loaded
+        self.spec = spec
+        self.problems: list[Problem] = []
+        self.used_interpretations: set[str] = set()
+        self.used_sources: set[str] = set()
+        self.named_types: dict[str, ValueType] = {}
+
+    def fail(self, path: Path_, message: str, *, key: bool = False) -> None:
+        self.problems.append(self.loaded.problem(path, message, key=key))
+
+    # ---------------------------------------------------------------- types
+    def resolve_type(self, ft: FactType, path: Path_, stack: tuple[str, ...] = ()) -> ValueType:
+        kind = ft.type
+        if kind not in ALL_KINDS:
+            if kind in self.spec.types:
+                if kind in stack:
+                    raise CompileError(self.loaded.problem(path, f"type '{kind}' refers to itself"))
+                base = self.resolve_type(
+                    self.spec.types[kind], ("types", kind), (*stack, kind)
+                )
+                return ValueType(
+                    base.kind, base.values, base.ordered, base.of, base.fields,
+                    ft.optional or base.optional, kind, base.minimum, base.maximum,
+                    base.max_items,
+                )
+            import difflib
+
+            known = [*ALL_KINDS, *self.spec.types]
+            close = difflib.get_close_matches(kind, known, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise CompileError(
+                self.loaded.problem((*path, "type"), f"unknown type '{kind}'{hint}; "
+                                    f"known types: {', '.join(known)}")
+            )
+        if kind == "enum":
+            if not ft.values:
+                raise CompileError(self.loaded.problem(path, "an enum needs a list of 'values'"))
+            if len(set(ft.values)) != len(ft.values):
+                raise CompileError(self.loaded.problem((*path, "values"), "an enum value repeats"))
+            return ValueType("enum", tuple(ft.values), ft.ordered, optional=ft.optional)
+        if ft.values is not None or ft.ordered:
+            raise CompileError(
+                self.loaded.problem(path, f"'values' and 'ordered' belong to enums, not {kind}")
+            )
+        if kind == "list":
+            if ft.of is None:
+                raise CompileError(self.loaded.problem(path, "a list needs 'of': its item type"))
+            of = self.resolve_type(ft.of, (*path, "of"), stack)
+            return ValueType("list", of=of, optional=ft.optional, max_items=ft.max_items or 10_000)
+        if kind == "record":
+            if not ft.fields:
+                raise CompileError(self.loaded.problem(path, "a record needs 'fields'"))
+            fields = tuple(
+                (name, self.resolve_type(sub, (*path, "fields", name), stack))
+                for name, sub in ft.fields.items()
+            )
+            return ValueType("record", fields=fields, optional=ft.optional)
+        return ValueType(kind, optional=ft.optional, minimum=ft.minimum, maximum=ft.maximum)
+
+    # ------------------------------------------------------------ citations
+    def check_citation(self, cite: Citation, path: Path_) -> None:
+        if cite.source not in self.spec.sources:
+            self.fail((*path, "source"),
+                      f"unknown source '{cite.source}'; sources: {', '.join(self.spec.sources)}")
+        else:
+            self.used_sources.add(cite.source)
+        if len(cite.quote.strip()) < 8:
+            self.fail((*path, "quote"), "a citation quotes the clause it encodes (8+ characters)")
+
+    # ------------------------------------------------------------- policy
+    def compile(self, file: str, text: str) -> CompiledPolicy:
+        spec = self.spec
+        for name, ft in spec.types.items():
+            try:
+                self.named_types[name] = self.resolve_type(ft, ("types", name), (name,))
+            except CompileError as exc:
+                self.problems.append(exc.problem)
+        closes_at = None
+        if spec.calendar.office_closes_at:
+            hh, mm = spec.calendar.office_closes_at.split(":")
+            closes_at = dt.time(int(hh), int(mm))
+            if not spec.calendar.office_closes_at_interpretation:
+                self.fail(("calendar", "office_closes_at"),
+                          "an office closing time goes beyond the text: name the interpretation "
+                          "that records it in 'office_closes_at_interpretation'")
+        for key in ("office_closes_at_interpretation",):
+            ref = getattr(spec.calendar, key)
+            if ref:
+                self._use_interpretation(ref, ("calendar", key))
+        for i, c in enumerate(spec.policy.cite):
+            self.check_citation(c, ("policy", "cite", i))
+        for i, ref in enumerate(spec.policy.interpretations):
+            self._use_interpretation(ref, ("policy", "interpretations", i))
+        calendar = calendar_for(spec.policy.nation,
+                                spec.calendar.closure_days, spec.calendar.open_days)
+        interps = {
+            name: InterpretationNote(name, i.value, i.note, i.signed_off)
+            for name, i in spec.interpretations.items()
+        }
+        policy = CompiledPolicy(
+            id=spec.policy.id,
+            file=file,
+            text=text,
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            spec=spec,
+            loaded=self.loaded,
+            calendar=calendar,
+            closes_at=closes_at,
+            interpretations=interps,
+        )
+        for dname in spec.decisions:
+            path: Path_ = ("decisions", dname)
+            if dname in BUILTIN_DECISIONS:
+                self.fail(path, f"'{dname}' is built in to every policy; choose another name",
+                          key=True)
+                continue
+            compiled = self.compile_decision(policy, dname, path)
+            if compiled is not None:
+                policy.decisions[dname] = compiled
+        for name in spec.interpretations:
+            if name not in self.used_interpretations:
+                self.fail(("interpretations", name),
+                          f"interpretation '{name}' is not used by any rule", key=True)
+        for name in spec.sources:
+            if name not in self.used_sources:
+                self.fail(("sources", name), f"source '{name}' is not cited by any rule", key=True)
+        for name in spec.types:
+            used = _mentions_type(spec.types, name, skip=name) or any(
+                _mentions_type(d.facts, name)
+                or _mentions_type({k: o.of for k, o in d.outcomes.items() if o.of}, name)
+                or any(o.type == name for o in d.outcomes.values())
+                for d in spec.decisions.values()
+            )
+            if not used:
+                self.fail(("types", name), f"type '{name}' is not used by any fact", key=True)
+        if self.problems:
+            self.problems.sort(key=lambda p: (p.line, p.column))
+            raise PolicyError(self.problems)
+        return policy
+
+    def _use_interpretation(self, name: str, path: Path_) -> None:
+        if name not in self.spec.interpretations:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(self.spec.interpretations), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            self.fail(path, f"unknown interpretation '{name}'{hint}")
+        else:
+            self.used_interpretations.add(name)
+
+    def compile_decision(
+        self, policy: CompiledPolicy, dname: str, path: Path_
+    ) -> CompiledDecision | None:
+        dspec = self.spec.decisions[dname]
+        before = len(self.problems)
+        facts: dict[str, ValueType] = {}
+        for fname, ft in dspec.facts.items():
+            fpath = (*path, "facts", fname)
+            if fname in RESERVED_FACTS:
+                self.fail(fpath, f"'{fname}' is a reserved word; name the fact otherwise", key=True)
+                continue
+            try:
+                facts[fname] = self.resolve_type(ft, fpath)
+            except CompileError as exc:
+                self.problems.append(exc.problem)
+        outcomes: dict[str, ValueType] = {}
+        for oname, ospec in dspec.outcomes.items():
+            opath = (*path, "outcomes", oname)
+            if oname in ("status", "considerations", "requirements"):
+                self.fail(opath, f"'{oname}' is set by the rules' own keys, not as an outcome",
+                          key=True)
+                continue
+            try:
+                outcomes[oname] = self.resolve_type(
+                    FactType(type=ospec.type, values=ospec.values, of=ospec.of), opath
+                )
+            except CompileError as exc:
+                self.problems.append(exc.problem)
+        if len(self.problems) > before:
+            return None
+        scope = Scope(
+            loaded=self.loaded,
+            facts=facts,
+            outcomes=outcomes,
+            interpretations={k: v.value for k, v in self.spec.interpretations.items()},
+        )
+        checks: list[tuple[Cond, str, str]] = []
+        for ci, check in enumerate(dspec.fact_checks):
+            cpath = (*path, "fact_checks", ci)
+            if check.fact not in facts:
+                self.fail((*cpath, "fact"), f"'{check.fact}' is not a fact of {dname}")
+                continue
+            try:
+                checks.append(
+                    (compile_condition(check.require, (*cpath, "require"), scope),
+                     check.message, check.fact)
+                )
+            except CompileError as exc:
+                self.problems.append(exc.problem)
+        rules: list[CompiledRule] = []
+        ids: dict[str, int] = {}
+        for ri, rspec in enumerate(dspec.rules):
+            rpath = (*path, "rules", ri)
+            if rspec.id in ids:
+                self.fail((*rpath, "id"), f"rule id '{rspec.id}' is used twice in {dname}")
+                continue
+            ids[rspec.id] = ri
+            scope.rule = rspec.id
+            if dspec.hit_policy != "collect":
+                scope.defined_outcomes = set()  # only one rule's outcomes are ever combined
+            try:
+                rules.append(self.compile_rule(policy, rspec, ri, rpath, scope))
+            except CompileError as exc:
+                self.problems.append(exc.problem)
+        if len(self.problems) > before:
+            return None
+        exceptions: dict[int, list[int]] = {}
+        for rule in rules:
+            if rule.exception_to is None:
+                continue
+            target = ids.get(rule.exception_to)
+            rpath = (*path, "rules", rule.index, "exception_to")
+            if target is None:
+                self.fail(rpath, f"'{rule.exception_to}' is not a rule of {dname}")
+            elif target == rule.index:
+                self.fail(rpath, "a rule cannot be an exception to itself")
+            else:
+                exceptions.setdefault(target, []).append(rule.index)
+        order = _settle_order(len(rules), exceptions)
+        if order is None:
+            self.fail((*path, "rules"), "exceptions in this decision form a cycle")
+            return None
+        if dspec.hit_policy == "first":
+            for target, excs in exceptions.items():
+                for e in excs:
+                    if e > target:
+                        self.fail((*path, "rules", e, "exception_to"),
+                                  "under the 'first' hit policy an exception must come before "
+                                  "the rule it overrides")
+        line = self.loaded.position(path, key=True)
+        validator = FactsValidator(self.spec.policy.id, dname, facts)
+        return CompiledDecision(
+            policy=policy,
+            name=dname,
+            description=dspec.description,
+            facts=facts,
+            outcomes=outcomes,
+            hit_policy=dspec.hit_policy,
+            rules=tuple(rules),
+            validator=validator,
+            exceptions={k: tuple(v) for k, v in exceptions.items()},
+            settle_order=tuple(order),
+            invariants=tuple(dspec.invariants),
+            line=line.line,
+            fact_checks=tuple(checks),
+        )
+
+    def compile_rule(
+        self, policy: CompiledPolicy, rspec: Rule, index: int, path: Path_, scope: Scope
+    ) -> CompiledRule:
+        cond = compile_condition(rspec.when, (*path, "when"), scope)
+        then: list[tuple[str, Expr]] = []
+        interps = set(cond.interpretations)
+        for key, node in rspec.then.items():
+            vpath = (*path, "then", key)
+            if key not in scope.outcomes:
+                import difflib
+
+                close = difflib.get_close_matches(key, list(scope.outcomes), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise scope.fail(
+                    vpath,
+                    f"unknown outcome '{key}'{hint}; declare it under this decision's 'outcomes'"
+                    f" (declared: {', '.join(scope.outcomes) or 'none'})",
+                    key=True,
+                )
+            target = scope.outcomes[key]
+            check_literal_members(node, target, vpath, scope, key)
+            expr = compile_value(node, vpath, scope)
+            check_assignable(expr, target, vpath, scope, key)
+            then.append((key, expr))
+            interps |= expr.interpretations
+            scope.defined_outcomes.add(key)
+            if expr.uses_working_days_from_datetime and policy.closes_at is not None:
+                ref = self.spec.calendar.office_closes_at_interpretation
+                if ref:
+                    interps.add(ref)
+        for i, ref in enumerate(rspec.interpretations):
+            self._use_interpretation(ref, (*path, "interpretations", i))
+        interps |= set(rspec.interpretations)
+        for name in interps:
+            self.used_interpretations.add(name)
+        if (rspec.considerations or rspec.requirements) and rspec.status != "needs_judgement":
+            if rspec.considerations:
+                raise scope.fail((*path, "considerations"),
+                                 "considerations belong to a rule whose status is needs_judgement")
+        if rspec.status == "needs_judgement" and not rspec.considerations:
+            raise scope.fail((*path, "status"),
+                             "a needs_judgement rule lists the considerations a person must weigh")
+        for i, c in enumerate(rspec.cite):
+            self.check_citation(c, (*path, "cite", i))
+        notes: dict[str, list[CompiledNote]] = {"considerations": [], "requirements": []}
+        for kind in notes:
+            for ni, note in enumerate(getattr(rspec, kind)):
+                if note.cite:
+                    self.check_citation(note.cite, (*path, kind, ni, "cite"))
+                notes[kind].append(CompiledNote(
+                    note.id, note.text, policy.citation(note.cite) if note.cite and
+                    note.cite.source in self.spec.sources else None))
+        pos = self.loaded.position(path)
+        cites = tuple(
+            policy.citation(c) for c in rspec.cite if c.source in self.spec.sources
+        )
+        return CompiledRule(
+            id=rspec.id,
+            index=index,
+            line=pos.line,
+            column=pos.column,
+            condition=cond,
+            then=tuple(then),
+            status=rspec.status,
+            considerations=tuple(notes["considerations"]),
+            requirements=tuple(notes["requirements"]),
+            because=rspec.because or cond.text,
+            citations=cites,
+            interpretations=tuple(sorted(interps)),
+            exception_to=rspec.exception_to,
+            description=rspec.description,
+        )
+
+
+def _mentions_type(facts: Mapping[str, FactType], name: str, skip: str | None = None) -> bool:
+    for key, ft in facts.items():
+        if key == skip:
+            continue
+        if ft.type == name:
+            return True
+        if ft.of is not None and _mentions_type({"of": ft.of}, name):
+            return True
+        if ft.fields and _mentions_type(ft.fields, name):
+            return True
+    return False
+
+
+def _settle_order(n: int, exceptions: Mapping[int, list[int]]) -> list[int] | None:
+    """Rules in an order where every exception is settled before the rule it overrides."""
+    order: list[int] = []
+    state = [0] * n  # 0 new, 1 visiting, 2 done
+
+    def visit(i: int) -> bool:
+        if state[i] == 2:
+            return True
+        if state[i] == 1:
+            return False
+        state[i] = 1
+        for e in exceptions.get(i, []):
+            if not visit(e):
+                return False
+        state[i] = 2
+        order.append(i)
+        return True
+
+    for i in range(n):
+        if not visit(i):
+            return None
+    return order
+
+
+def compile_policy_text(text: str, file: str) -> CompiledPolicy:
+    loaded = load_yaml_text(text, file)
+    spec = parse_policy(loaded)
+    return _Compiler(loaded, spec).compile(file, text)
+
+
+def compile_policy_file(path: Path) -> CompiledPolicy:
+    loaded = load_yaml_file(path)
+    spec = parse_policy(loaded)
+    return _Compiler(loaded, spec).compile(str(path), loaded.text)

@@ -1,0 +1,185 @@
+"""Read policy YAML safely, keeping the position of every key and value.
+
+PyYAML's safe loader is used to compose the node graph; this module then builds plain Python
+data from it itself, so that it can refuse duplicate keys (PyYAML keeps the last one silently),
+refuse documents that expand aliases beyond a sane size, and remember where each value stood.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import PolicyError, Problem
+
+#: The most nodes a document may expand to once aliases are followed.
+MAX_EXPANDED_NODES = 200_000
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int
+    column: int
+
+
+@dataclass
+class LoadedYaml:
+    """A YAML document as plain data, with the positions of its values and mapping keys."""
+
+    file: str
+    text: str
+    data: Any
+    value_positions: dict[Path_, Position] = field(default_factory=dict)
+    key_positions: dict[Path_, Position] = field(default_factory=dict)
+
+    def position(self, path: Path_, *, key: bool = False) -> Position:
+        """The position of the value (or its key) at ``path``, else of its nearest ancestor."""
+        table = self.key_positions if key else self.value_positions
+        probe = tuple(path)
+        while True:
+            if probe in table:
+                return table[probe]
+            if key and probe in self.value_positions:
+                return self.value_positions[probe]
+            if not probe:
+                return Position(1, 1)
+            probe = probe[:-1]
+
+    def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
+        pos = self.position(path, key=key)
+        return Problem(self.file, pos.line, pos.column, message)
+
+
+def _mark(node: yaml.Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int = 0) -> int:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if depth > 200:
+        raise RecursionError
+    memo[key] = 1  # guards against recursive aliases while we count
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            size += _expanded_size(k, memo, depth + 1) + _expanded_size(v, memo, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            size += _expanded_size(item, memo, depth + 1)
+    memo[key] = size
+    return size
+
+
+class _Builder:
+    def __init__(self, loaded: LoadedYaml) -> None:
+        self.loaded = loaded
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.problems: list[Problem] = []
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.loaded.value_positions[path] = _mark(node)
+        if isinstance(node, yaml.MappingNode):
+            self.constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    pos = _mark(key_node)
+                    self.problems.append(
+                        Problem(self.loaded.file, pos.line, pos.column, "a key must be a plain value")
+                    )
+                    continue
+                key = self.constructor.construct_object(key_node)
+                if not isinstance(key, str | int) or isinstance(key, bool):
+                    key = str(key_node.value)
+                if key in result:
+                    pos = _mark(key_node)
+                    first = self.loaded.key_positions[(*path, key)]
+                    self.problems.append(
+                        Problem(
+                            self.loaded.file,
+                            pos.line,
+                            pos.column,
+                            f"duplicate key '{key}' (first given at line {first.line}, "
+                            f"column {first.column})",
+                        )
+                    )
+                    continue
+                self.loaded.key_positions[(*path, key)] = _mark(key_node)
+                result[key] = self.build(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self.constructor.construct_object(node)
+
+
+def load_yaml_text(text: str, file: str) -> LoadedYaml:
+    """Parse one YAML document, raising :class:`PolicyError` with positions on any problem."""
+    loaded = LoadedYaml(file=file, text=text, data=None)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise PolicyError(Problem(file, line, col, f"YAML syntax: {exc.problem}")) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(Problem(file, 1, 1, f"YAML syntax: {exc}")) from None
+    if not nodes or nodes[0] is None:
+        raise PolicyError(Problem(file, 1, 1, "the file is empty"))
+    if len(nodes) > 1:
+        raise PolicyError(Problem(file, 1, 1, "one YAML document per file, found several"))
+    root = nodes[0]
+    try:
+        size = _expanded_size(root, {})
+    except RecursionError:
+        raise PolicyError(
+            Problem(file, 1, 1, "the document nests too deeply or refers to itself")
+        ) from None
+    if size > MAX_EXPANDED_NODES:
+        raise PolicyError(
+            Problem(
+                file,
+                1,
+                1,
+                f"the document expands to {size} values through aliases "
+                f"(the limit is {MAX_EXPANDED_NODES}); refusing it",
+            )
+        )
+    builder = _Builder(loaded)
+    try:
+        loaded.data = builder.build(root, ())
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise PolicyError(Problem(file, line, col, f"YAML: {exc.problem}")) from None
+    if builder.problems:
+        raise PolicyError(builder.problems)
+    return loaded
+
+
+def load_yaml_file(path: Path) -> LoadedYaml:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(Problem(str(path), 0, 0, f"cannot read the file: {exc.strerror}")) from None
+    except UnicodeDecodeError:
+        raise PolicyError(Problem(str(path), 0, 0, "the file is not UTF-8 text")) from None
+    return load_yaml_text(text, str(path))
+
+
+def iter_paths(data: Any, path: Path_ = ()) -> Iterator[Path_]:
+    """Every path in a nested structure of dicts and lists (used by tests and checks)."""
+    yield path
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from iter_paths(v, (*path, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from iter_paths(v, (*path, i))
