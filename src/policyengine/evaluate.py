@@ -36,7 +36,7 @@ def policy_warnings(policy: CompiledPolicy, as_of: dt.date) -> list[str]:
             f"the policy was due for review by {meta.review_due.isoformat()}; on "
             f"{as_of.isoformat()} it is past its own review date"
         )
-    if as_of < meta.issued:
+    if meta.issued is not None and as_of < meta.issued:
         warnings.append(
             f"as_of {as_of.isoformat()} is before the policy was issued "
             f"({meta.issued.isoformat()})"
@@ -232,7 +232,7 @@ def evaluate_policy_status(policy: CompiledPolicy, as_of: dt.date) -> Decision:
     """The built-in decision every policy answers: is it in force, and is it due for review?"""
     meta = policy.meta
     review_overdue = meta.review_due is not None and as_of > meta.review_due
-    in_force = meta.status == "in_force" and as_of >= meta.issued
+    in_force = meta.status == "in_force" and (meta.issued is None or as_of >= meta.issued)
     outcome: dict[str, Any] = {
         "in_force": in_force,
         "document_status": meta.status,
@@ -241,7 +241,8 @@ def evaluate_policy_status(policy: CompiledPolicy, as_of: dt.date) -> Decision:
         "review_overdue": review_overdue,
     }
     because = (
-        f"the document's status is {meta.status}, issued {meta.issued.isoformat()}"
+        f"the document's status is {meta.status}"
+        + (f", issued {meta.issued.isoformat()}" if meta.issued else ", with no issue date")
         + (f", review due {meta.review_due.isoformat()}" if meta.review_due else "")
     )
     if meta.status_note:

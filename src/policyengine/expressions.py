@@ -675,8 +675,8 @@ def _comparison(op: str, arg: Any, path: Path_, scope: Scope) -> Expr:
     def comparison(env: Env) -> bool:
         a, b = lfn(env), rfn(env)
         if mixed:
-            a, b = _as_day(a), _as_day(b)
-        return compare(a, b)
+            return compare(_as_day(a), _as_day(b))
+        return compare(_instant(a), _instant(b))
 
     return Expr(
         comparison,
@@ -686,6 +686,13 @@ def _comparison(op: str, arg: Any, path: Path_, scope: Scope) -> Expr:
         left.facts | right.facts,
         left.uses_working_days_from_datetime or right.uses_working_days_from_datetime,
     )
+
+
+def _instant(value: Any) -> Any:
+    """Aware date-times compared as instants (two London times compare by wall clock)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC)
+    return value
 
 
 def _as_day(value: Any) -> dt.date:

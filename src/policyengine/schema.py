@@ -42,7 +42,7 @@ class Metadata(Strict):
     organisation: str
     title: str
     version: str
-    issued: dt.date
+    issued: dt.date | None = None
     review_due: dt.date | None = None
     review_note: str | None = None
     nation: Literal["england-and-wales", "scotland", "northern-ireland"]

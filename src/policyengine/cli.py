@@ -1,0 +1,232 @@
+"""The ``policyengine`` command: decide, explain, check, list and test policies.
+
+Exit codes: 0 success; 1 a check, test or verification failed; 2 bad input (bad facts, an
+unreadable or invalid policy file, an unknown policy or decision). Errors are printed as
+messages, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import FactsError, PolicyEngineError, PolicyError
+from .policyset import BUNDLED_POLICIES, PolicySet, load_policies
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+DEFAULT_SOURCES = Path("../shared/seeds")
+
+
+class _Usage(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # exit 2 with usage, as argparse does, but via us
+        raise _Usage(f"{self.prog}: {message}")
+
+
+def _read_facts(source: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FactsError(f"cannot read the facts file {source}: {exc.strerror}") from None
+    try:
+        facts = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise FactsError(
+            f"the facts in {source} are not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg})"
+        ) from None
+    if not isinstance(facts, dict):
+        raise FactsError(f"the facts in {source} must be a JSON object of fact names to values")
+    return facts
+
+
+def _policies(args: argparse.Namespace) -> PolicySet:
+    return load_policies(args.policies)
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    policies = _policies(args)
+    facts = _read_facts(args.facts) if args.facts else {}
+    decision = policies.decide(args.policy, args.decision, facts, args.as_of)
+    print(decision.to_json())
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .present import explain_text
+
+    policies = _policies(args)
+    facts = _read_facts(args.facts) if args.facts else {}
+    decision = policies.decide(args.policy, args.decision, facts, args.as_of, full_trace=True)
+    print(explain_text(decision, policies.policy(args.policy)), end="")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .compiler import compile_policy_file
+    from .policyset import policy_files
+    from .provenance import check_quotes
+
+    paths = [Path(p) for p in args.paths] or [BUNDLED_POLICIES]
+    problems = 0
+    files = 0
+    for root in paths:
+        if not root.exists():
+            print(f"{root}:0:0: no such file or directory")
+            problems += 1
+            continue
+        for file in policy_files(root):
+            files += 1
+            try:
+                policy = compile_policy_file(file)
+            except PolicyError as exc:
+                for problem in exc.problems:
+                    print(problem)
+                problems += len(exc.problems)
+                continue
+            if args.sources is not None:
+                result = check_quotes(policy, Path(args.sources))
+                for problem in result.problems:
+                    print(problem)
+                problems += len(result.problems)
+                if not result.problems:
+                    print(f"{file}: {result.checked} quotes found in their documents")
+    print(f"checked {files} policy file(s): {problems} problem(s)")
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .present import list_text
+
+    print(list_text(_policies(args)), end="")
+    return EXIT_OK
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from .scenarios import coverage, run_scenarios
+
+    policies = _policies(args)
+    paths = [Path(p) for p in args.paths] or [Path(args.policies or BUNDLED_POLICIES)]
+    run = run_scenarios(paths, policies)
+    for problem in run.problems:
+        print(problem)
+    for result in run.results:
+        if args.verbose or not result.passed:
+            mark = "ok  " if result.passed else "FAIL"
+            print(f"{mark} {result.file}:{result.line}: {result.policy}.{result.decision}: "
+                  f"{result.name}")
+        for failure in result.failures:
+            print(f"       {failure}")
+    if args.coverage:
+        print()
+        for cov in coverage(run, policies):
+            print(
+                f"coverage {cov.policy}: rules {cov.rules_total - len(cov.uncovered_rules)}/"
+                f"{cov.rules_total} ({cov.rule_percent:.0f}%), cited clauses "
+                f"{cov.clauses_total - len(cov.uncovered_clauses)}/{cov.clauses_total}"
+            )
+            for dname, rule, line in cov.uncovered_rules:
+                print(f"  rule not exercised: {dname}.{rule} (line {line})")
+            for document, clause in cov.uncovered_clauses:
+                short = clause if len(clause) <= 70 else clause[:67] + "..."
+                print(f'  clause not exercised: "{short}" ({document})')
+    print(f"{run.passed} passed, {run.failed} failed")
+    if run.results == [] and not run.problems:
+        print("no scenarios found")
+        return EXIT_FAILED
+    return EXIT_FAILED if run.failed else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="policyengine", description=__doc__.split("\n\n")[0] if __doc__ else "")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def policies_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--policies", metavar="DIR", default=None,
+                       help="policy file or directory (default: the bundled policies/)")
+
+    for name, helptext in (("decide", "print a decision as JSON"),
+                           ("explain", "print the reasoning behind a decision for a person")):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("policy")
+        p.add_argument("decision")
+        p.add_argument("--facts", metavar="FILE|-", help="JSON object of facts ('-' = stdin)")
+        p.add_argument("--as-of", metavar="DATE", default=None, help="decision date YYYY-MM-DD")
+        policies_option(p)
+
+    p = sub.add_parser("check", help="validate policy files; print file:line:column: message")
+    p.add_argument("paths", nargs="*")
+    p.add_argument("--sources", metavar="DIR", default=None,
+                   help="also check every quote against the documents in DIR")
+
+    p = sub.add_parser("list", help="list policies, their decisions and facts")
+    policies_option(p)
+
+    p = sub.add_parser("test", help="run the YAML scenario tests")
+    p.add_argument("paths", nargs="*", help="scenario files or directories (default: policies/)")
+    p.add_argument("--coverage", action="store_true", help="report rules and clauses not exercised")
+    p.add_argument("-v", "--verbose", action="store_true")
+    policies_option(p)
+
+    _add_optional_commands(sub, policies_option)
+    return parser
+
+
+def _add_optional_commands(sub: Any, policies_option: Any) -> None:
+    """Commands that live in their own modules (verify, monitor), when present."""
+    try:
+        from . import verify
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        verify.add_cli(sub, policies_option)
+    try:
+        from . import monitor
+    except ImportError:  # pragma: no cover
+        pass
+    else:
+        monitor.add_cli(sub, policies_option)
+
+
+COMMANDS = {
+    "decide": cmd_decide,
+    "explain": cmd_explain,
+    "check": cmd_check,
+    "list": cmd_list,
+    "test": cmd_test,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler = getattr(args, "handler", None) or COMMANDS[args.command]
+        code: int = handler(args)
+        return code
+    except _Usage as exc:
+        print(str(exc), file=sys.stderr)
+        print("run 'policyengine --help' for the commands", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PolicyError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PolicyEngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""Scenario tests written in YAML next to the policies (``policies/scenarios/*.yaml``).
+
+Each scenario takes one decision with given facts and states what must come out. The runner
+reports every failure with the file and line of the scenario, and records which rules fired, so
+that coverage by rule and by cited clause can be reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .decision import Decision, to_json_value
+from .errors import FactsError, PolicyEngineError, PolicyError, Problem, UnknownNameError
+from .load import LoadedYaml, load_yaml_file
+from .policyset import PolicySet
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Expectation(_Strict):
+    status: Literal["decided", "needs_judgement", "not_applicable"] | None = None
+    outcome: dict[str, Any] = {}
+    absent: list[str] = []
+    fired: list[str] | None = None
+    interpretations: list[str] = []
+    considerations: list[str] = []
+    requirements: list[str] = []
+    warnings: int | None = None
+
+
+class ErrorExpectation(_Strict):
+    kind: Literal["facts", "policy", "unknown_name"]
+    fact: str | None = None
+    message_contains: str | None = None
+
+
+class Scenario(_Strict):
+    name: str
+    decision: str
+    as_of: dt.date | None = None
+    facts: dict[str, Any] = {}
+    expect: Expectation | None = None
+    expect_error: ErrorExpectation | None = None
+
+
+class ScenarioFile(_Strict):
+    policy: str
+    as_of: dt.date | None = None
+    scenarios: list[Scenario] = Field(min_length=1)
+
+
+@dataclass
+class ScenarioResult:
+    file: str
+    line: int
+    name: str
+    policy: str
+    decision: str
+    failures: list[str]
+    fired: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class TestRun:
+    results: list[ScenarioResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return len(self.results) - self.passed + len(self.problems)
+
+
+def _json_facts(value: Any) -> Any:
+    """Facts as an app would send them: YAML dates become ISO strings."""
+    return to_json_value(value)
+
+
+def _compare(expected: Any, actual: Any) -> bool:
+    return bool(to_json_value(expected) == to_json_value(actual))
+
+
+def _check(scenario: Scenario, decision: Decision) -> list[str]:
+    exp = scenario.expect
+    assert exp is not None
+    failures: list[str] = []
+    if exp.status is not None and decision.status != exp.status:
+        failures.append(f"status: expected {exp.status}, got {decision.status}")
+    outcome = decision.to_dict()["outcome"]
+    for key, want in exp.outcome.items():
+        if key not in outcome:
+            failures.append(f"outcome '{key}': expected {to_json_value(want)!r}, but it is not set")
+        elif not _compare(want, outcome[key]):
+            failures.append(
+                f"outcome '{key}': expected {to_json_value(want)!r}, got {outcome[key]!r}"
+            )
+    for key in exp.absent:
+        if key in outcome:
+            failures.append(f"outcome '{key}' should not be set, but is {outcome[key]!r}")
+    if exp.fired is not None and decision.fired_rules != exp.fired:
+        failures.append(f"fired: expected {exp.fired}, got {decision.fired_rules}")
+    names = {i["name"] for i in decision.interpretations}
+    for name in exp.interpretations:
+        if name not in names:
+            failures.append(f"interpretation '{name}' not reported (reported: {sorted(names)})")
+    for kind in ("considerations", "requirements"):
+        ids = {c["id"] for c in outcome.get(kind, [])}
+        for wanted in getattr(exp, kind):
+            if wanted not in ids:
+                failures.append(f"{kind[:-1]} '{wanted}' not listed (listed: {sorted(ids)})")
+    if exp.warnings is not None and len(decision.warnings) != exp.warnings:
+        failures.append(f"warnings: expected {exp.warnings}, got {list(decision.warnings)}")
+    return failures
+
+
+def _check_error(scenario: Scenario, error: PolicyEngineError | None) -> list[str]:
+    exp = scenario.expect_error
+    assert exp is not None
+    if error is None:
+        return [f"expected a {exp.kind} error, but the decision succeeded"]
+    kinds = {"facts": FactsError, "policy": PolicyError, "unknown_name": UnknownNameError}
+    failures: list[str] = []
+    if not isinstance(error, kinds[exp.kind]):
+        failures.append(f"expected a {exp.kind} error, got {type(error).__name__}: {error}")
+    if exp.fact is not None and getattr(error, "fact", None) != exp.fact:
+        failures.append(f"expected the error to name fact '{exp.fact}', got: {error}")
+    if exp.message_contains and exp.message_contains not in str(error):
+        failures.append(f"expected the message to contain {exp.message_contains!r}, got: {error}")
+    return failures
+
+
+def run_scenario_file(path: Path, policies: PolicySet) -> TestRun:
+    run = TestRun()
+    try:
+        loaded: LoadedYaml = load_yaml_file(path)
+        spec = ScenarioFile.model_validate(loaded.data)
+    except PolicyError as exc:
+        run.problems.extend(exc.problems)
+        return run
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            run.problems.append(loaded.problem(loc, f"{'.'.join(map(str, loc))}: {err['msg']}"))
+        return run
+    for i, scenario in enumerate(spec.scenarios):
+        line = loaded.position(("scenarios", i)).line
+        result = ScenarioResult(str(path), line, scenario.name, spec.policy, scenario.decision, [])
+        if (scenario.expect is None) == (scenario.expect_error is None):
+            result.failures.append("a scenario has either 'expect' or 'expect_error'")
+            run.results.append(result)
+            continue
+        as_of = scenario.as_of or spec.as_of
+        error: PolicyEngineError | None = None
+        decision: Decision | None = None
+        try:
+            decision = policies.decide(
+                spec.policy, scenario.decision, _json_facts(scenario.facts), as_of
+            )
+        except PolicyEngineError as exc:
+            error = exc
+        if scenario.expect_error is not None:
+            result.failures = _check_error(scenario, error)
+        elif error is not None:
+            result.failures = [f"unexpected {type(error).__name__}: {error}"]
+        else:
+            assert decision is not None
+            result.failures = _check(scenario, decision)
+        if decision is not None:
+            result.fired = decision.fired_rules
+        run.results.append(result)
+    return run
+
+
+def scenario_files(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            sub = path / "scenarios"
+            base = sub if sub.is_dir() else path
+            found.extend(sorted(p for p in base.glob("*.yaml") if p.is_file()))
+        else:
+            found.append(path)
+    return found
+
+
+def run_scenarios(paths: Iterable[Path], policies: PolicySet) -> TestRun:
+    run = TestRun()
+    for path in scenario_files(paths):
+        one = run_scenario_file(path, policies)
+        run.results.extend(one.results)
+        run.problems.extend(one.problems)
+    return run
+
+
+@dataclass
+class Coverage:
+    policy: str
+    rules_total: int
+    uncovered_rules: list[tuple[str, str, int]]  # (decision, rule, line)
+    clauses_total: int
+    uncovered_clauses: list[tuple[str, str]]  # (document, clause)
+
+    @property
+    def rule_percent(self) -> float:
+        if not self.rules_total:
+            return 100.0
+        return 100.0 * (self.rules_total - len(self.uncovered_rules)) / self.rules_total
+
+
+def coverage(run: TestRun, policies: PolicySet) -> list[Coverage]:
+    """Which rules, and which cited clauses, no passing scenario exercises."""
+    fired: set[tuple[str, str, str]] = set()
+    used_status: set[str] = set()
+    for r in run.results:
+        if r.decision == "policy_status":
+            used_status.add(r.policy)
+        for rule in r.fired:
+            fired.add((r.policy, r.decision, rule))
+    report: list[Coverage] = []
+    for policy in policies:
+        total = 0
+        uncovered: list[tuple[str, str, int]] = []
+        clause_hits: dict[tuple[str, str], bool] = {}
+        for dname, decision in policy.decisions.items():
+            for rule in decision.rules:
+                total += 1
+                hit = (policy.id, dname, rule.id) in fired
+                if not hit:
+                    uncovered.append((dname, rule.id, rule.line))
+                notes = rule.considerations + rule.requirements
+                cites = list(rule.citations) + [n.cite for n in notes if n.cite]
+                for c in cites:
+                    key = (c.document, c.clause)
+                    clause_hits[key] = clause_hits.get(key, False) or hit
+        for c in policy.spec.policy.cite:
+            key = (policy.spec.sources[c.source].file, c.quote)
+            clause_hits[key] = clause_hits.get(key, False) or policy.id in used_status
+        report.append(
+            Coverage(
+                policy.id,
+                total,
+                uncovered,
+                len(clause_hits),
+                [k for k, v in clause_hits.items() if not v],
+            )
+        )
+    return report
