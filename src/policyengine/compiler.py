@@ -145,8 +145,10 @@ class CompiledPolicy:
         for dname, d in self.spec.decisions.items():
             for ri, rule in enumerate(d.rules):
                 base: Path_ = ("decisions", dname, "rules", ri)
+                single = isinstance(self.loaded.data["decisions"][dname]["rules"][ri]["cite"], dict)
                 for ci, c in enumerate(rule.cite):
-                    found.append(((*base, "cite", ci, "quote"), self.citation(c)))
+                    where: Path_ = (*base, "cite", "quote") if single else (*base, "cite", ci, "quote")
+                    found.append((where, self.citation(c)))
                 for kind in ("considerations", "requirements"):
                     for ni, note in enumerate(getattr(rule, kind)):
                         if note.cite:
@@ -286,6 +288,9 @@ class _Compiler:
             compiled = self.compile_decision(policy, dname, path)
             if compiled is not None:
                 policy.decisions[dname] = compiled
+        if self.problems:  # unused names are only meaningful once everything else compiles
+            self.problems.sort(key=lambda p: (p.line, p.column))
+            raise PolicyError(self.problems)
         for name in spec.interpretations:
             if name not in self.used_interpretations:
                 self.fail(("interpretations", name),

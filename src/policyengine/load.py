@@ -56,6 +56,12 @@ class LoadedYaml:
         return Problem(self.file, pos.line, pos.column, message)
 
 
+_ALLOWED_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+)
+
+
 def _mark(node: yaml.Node) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
@@ -84,36 +90,81 @@ class _Builder:
         self.constructor = yaml.constructor.SafeConstructor()
         self.problems: list[Problem] = []
 
+    def _merge_sources(self, node: yaml.Node) -> list[yaml.MappingNode]:
+        if isinstance(node, yaml.MappingNode):
+            return [node]
+        if isinstance(node, yaml.SequenceNode) and all(
+            isinstance(n, yaml.MappingNode) for n in node.value
+        ):
+            return list(node.value)
+        pos = _mark(node)
+        self.problems.append(
+            Problem(self.loaded.file, pos.line, pos.column, "'<<' merges a mapping or a list of them")
+        )
+        return []
+
+    def _add_pair(
+        self,
+        result: dict[Any, Any],
+        key_node: yaml.Node,
+        value_node: yaml.Node,
+        path: Path_,
+        *,
+        explicit: bool,
+    ) -> None:
+        if not isinstance(key_node, yaml.ScalarNode):
+            pos = _mark(key_node)
+            self.problems.append(
+                Problem(self.loaded.file, pos.line, pos.column, "a key must be a plain value")
+            )
+            return
+        if key_node.tag == "tag:yaml.org,2002:merge":  # a nested merge inside a merged mapping
+            for source in self._merge_sources(value_node):
+                for k, v in source.value:
+                    self._add_pair(result, k, v, path, explicit=False)
+            return
+        key = self.constructor.construct_object(key_node)
+        if not isinstance(key, str | int) or isinstance(key, bool):
+            key = str(key_node.value)
+        if key in result:
+            if not explicit:
+                return
+            pos = _mark(key_node)
+            first = self.loaded.key_positions[(*path, key)]
+            self.problems.append(
+                Problem(
+                    self.loaded.file,
+                    pos.line,
+                    pos.column,
+                    f"duplicate key '{key}' (first given at line {first.line}, "
+                    f"column {first.column})",
+                )
+            )
+            return
+        self.loaded.key_positions[(*path, key)] = _mark(key_node)
+        result[key] = self.build(value_node, (*path, key))
+
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.loaded.value_positions[path] = _mark(node)
+        if node.tag not in _ALLOWED_TAGS:
+            pos = _mark(node)
+            self.problems.append(
+                Problem(self.loaded.file, pos.line, pos.column,
+                        f"the YAML tag '{node.tag}' is not allowed in a policy file")
+            )
+            return None
         if isinstance(node, yaml.MappingNode):
-            self.constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
             result: dict[Any, Any] = {}
+            merges: list[yaml.MappingNode] = []
             for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    pos = _mark(key_node)
-                    self.problems.append(
-                        Problem(self.loaded.file, pos.line, pos.column, "a key must be a plain value")
-                    )
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    merges.extend(self._merge_sources(value_node))
                     continue
-                key = self.constructor.construct_object(key_node)
-                if not isinstance(key, str | int) or isinstance(key, bool):
-                    key = str(key_node.value)
-                if key in result:
-                    pos = _mark(key_node)
-                    first = self.loaded.key_positions[(*path, key)]
-                    self.problems.append(
-                        Problem(
-                            self.loaded.file,
-                            pos.line,
-                            pos.column,
-                            f"duplicate key '{key}' (first given at line {first.line}, "
-                            f"column {first.column})",
-                        )
-                    )
-                    continue
-                self.loaded.key_positions[(*path, key)] = _mark(key_node)
-                result[key] = self.build(value_node, (*path, key))
+                self._add_pair(result, key_node, value_node, path, explicit=True)
+            # YAML merge keys (<<): explicit keys win; the first merged mapping wins over later
+            for source in merges:
+                for key_node, value_node in source.value:
+                    self._add_pair(result, key_node, value_node, path, explicit=False)
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
