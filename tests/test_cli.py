@@ -1,0 +1,152 @@
+"""The policyengine command: output, exit codes, and no tracebacks on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from policyengine.cli import main
+
+from conftest import POLICIES, SEEDS
+
+HALTON = str(POLICIES / "halton_conduct.yaml")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def facts_file(tmp_path: Path, facts: object) -> str:
+    path = tmp_path / "facts.json"
+    path.write_text(json.dumps(facts))
+    return str(path)
+
+
+def test_decide_prints_the_decision_as_json(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path) -> None:
+    facts = facts_file(tmp_path, {"notification_received": "2026-04-01"})
+    code, out, err = run(capsys, "decide", "halton_conduct", "appeal_deadline",
+                         "--facts", facts, "--as-of", "2026-04-01", "--policies", HALTON)
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["outcome"] == {
+        "appeal_by": "2026-04-17",
+        "appeal_must_state":
+            "why the customer believes the decision is unfair and/or disproportionate",
+    }
+
+
+def test_explain_names_rules_clauses_and_interpretations(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    facts = facts_file(tmp_path, {"notification_received": "2026-04-01",
+                                  "appeal_received": "2026-04-20"})
+    code, out, _ = run(capsys, "explain", "halton_conduct", "appeal_deadline", "--facts", facts,
+                       "--as-of", "2026-04-20", "--policies", HALTON)
+    assert code == 0
+    assert "appeal_in_time: no" in out
+    assert "[applied] appeal_lodged" in out
+    assert "Any appeal must be submitted within 10 working days" in out
+    assert "appeal_decision_normally" in out
+    assert "past its own review date" in out
+
+
+def test_bad_facts_exit_2_with_the_fact_named(capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path) -> None:
+    facts = facts_file(tmp_path, {"person_type": "lodger"})
+    code, out, err = run(capsys, "decide", "halton_conduct", "in_scope", "--facts", facts,
+                         "--policies", HALTON)
+    assert code == 2
+    assert out == ""
+    assert "fact 'person_type' must be one of tenant" in err
+    assert "Traceback" not in err
+
+
+def test_unreadable_facts_and_bad_json(capsys: pytest.CaptureFixture[str],
+                                       tmp_path: Path) -> None:
+    code, _, err = run(capsys, "decide", "halton_conduct", "in_scope", "--facts",
+                       str(tmp_path / "missing.json"), "--policies", HALTON)
+    assert code == 2 and "cannot read the facts file" in err
+    bad = tmp_path / "bad.json"
+    bad.write_text("{person_type: tenant}")
+    code, _, err = run(capsys, "decide", "halton_conduct", "in_scope", "--facts", str(bad),
+                       "--policies", HALTON)
+    assert code == 2 and "not valid JSON (line 1, column 2" in err
+
+
+def test_unknown_policy_and_decision_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "decide", "nobody", "x", "--policies", HALTON)
+    assert code == 2 and "unknown policy 'nobody'" in err
+    code, _, err = run(capsys, "decide", "halton_conduct", "x", "--policies", HALTON)
+    assert code == 2 and "has no decision 'x'" in err
+
+
+def test_usage_error_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "decide")
+    assert code == 2 and "the following arguments are required" in err
+
+
+def test_check_prints_file_line_column(capsys: pytest.CaptureFixture[str],
+                                       tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((POLICIES / "halton_conduct.yaml").read_text().replace(
+        "hit_policy: unique", "hit_polcy: unique"))
+    code, out, _ = run(capsys, "check", str(bad))
+    assert code == 1
+    line = bad.read_text().splitlines().index("    hit_polcy: unique") + 1
+    assert f"{bad}:{line}:5: unknown key 'hit_polcy' (did you mean 'hit_policy'?)" in out
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the source documents are not beside the repo")
+def test_check_sources_passes_on_the_bundled_policies(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", str(POLICIES), "--sources", str(SEEDS))
+    assert code == 0, out
+    assert "0 problem(s)" in out
+
+
+def test_list_shows_decisions_and_facts(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list", "--policies", HALTON)
+    assert code == 0
+    assert "halton_conduct: Halton Housing, Customer Code of Conduct" in out
+    assert "sanction (collect, 11 rules)" in out
+    assert "severity: one of low, medium, high, severe (in rising order)" in out
+    assert "notified_on: a date YYYY-MM-DD (optional)" in out
+
+
+def test_test_command_runs_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "test", str(POLICIES / "scenarios" / "halton_conduct.yaml"),
+                       "--policies", HALTON, "--coverage")
+    assert code == 0, out
+    assert "coverage halton_conduct: rules 29/29 (100%)" in out
+    assert out.strip().endswith("0 failed")
+
+
+def test_test_command_reports_a_failing_scenario(capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "policy: halton_conduct\nscenarios:\n"
+        "  - name: wrong on purpose\n    decision: appeal_deadline\n"
+        "    facts: {notification_received: 2026-04-01}\n"
+        "    expect: {outcome: {appeal_by: 2026-04-16}}\n"
+    )
+    code, out, _ = run(capsys, "test", str(scenario), "--policies", HALTON)
+    assert code == 1
+    assert f"FAIL {scenario}:3: halton_conduct.appeal_deadline: wrong on purpose" in out
+    assert "expected '2026-04-16', got '2026-04-17'" in out
+
+
+def test_console_script_runs_as_a_module() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "policyengine", "decide", "halton_conduct", "policy_status",
+         "--as-of", "2024-01-01", "--policies", HALTON],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["outcome"]["in_force"] is True
