@@ -715,7 +715,9 @@ def _sample(spec: Any, path: Path_, scope: Scope) -> Expr:
         interps = frozenset()
     if not isinstance(percent, int | float) or isinstance(percent, bool) or not 0 <= percent <= 100:
         raise scope.fail((*path, "percent"), "'percent' is a number from 0 to 100")
-    salt = str(spec["salt"])
+    if not isinstance(spec["salt"], str) or not spec["salt"]:
+        raise scope.fail((*path, "salt"), "'salt' is a fixed, non-empty string")
+    salt = spec["salt"]
     threshold = int(percent * 100)  # in hundredths of a percent
     kfn = key.fn
 

@@ -9,6 +9,7 @@ pydantic model per decision, so that a missing, mistyped, undeclared or out-of-r
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -184,15 +185,19 @@ class FactsValidator:
         messages: list[str] = []
         first_fact: str | None = None
         first_allowed: list[str] | None = None
-        for err in exc.errors():
+        # an undeclared fact first: it is usually a misspelling of the one reported missing
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        for err in errors:
             loc = err["loc"]
             path = _loc_text(loc)
             name = str(loc[0]) if loc else ""
             vt = self._type_at(loc)
             if err["type"] == "extra_forbidden":
                 if len(loc) == 1:
+                    close = difflib.get_close_matches(name, self._names, n=1, cutoff=0.6)
+                    hint = f" (did you mean '{close[0]}'?)" if close else ""
                     msg = (
-                        f"fact '{path}' is not a fact of {self.policy}.{self.decision}; "
+                        f"fact '{path}' is not a fact of {self.policy}.{self.decision}{hint}; "
                         f"its facts are: {', '.join(self._names) or '(none)'}"
                     )
                 else:
