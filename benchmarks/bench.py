@@ -78,16 +78,18 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for (policy, decision), facts_list in sorted(cases.items()):
-        def plain() -> None:
-            for facts, as_of in facts_list:
+        def plain(policy: str = policy, decision: str = decision, cases: Any = facts_list) -> None:
+            for facts, as_of in cases:
                 policies.decide(policy, decision, facts, as_of)
 
-        def full() -> None:
-            for facts, as_of in facts_list:
+        def full(policy: str = policy, decision: str = decision, cases: Any = facts_list) -> None:
+            for facts, as_of in cases:
                 policies.decide(policy, decision, facts, as_of, full_trace=True)
 
-        def with_dict() -> None:
-            for facts, as_of in facts_list:
+        def with_dict(
+            policy: str = policy, decision: str = decision, cases: Any = facts_list
+        ) -> None:
+            for facts, as_of in cases:
                 policies.decide(policy, decision, facts, as_of).to_dict()
 
         k = len(facts_list)

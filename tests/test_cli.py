@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import POLICIES, SEEDS
 
 from policyengine.cli import main
-
-from conftest import POLICIES, SEEDS
 
 HALTON = str(POLICIES / "halton_conduct.yaml")
 

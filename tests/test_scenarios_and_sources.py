@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import POLICIES, SEEDS
 
 from policyengine import PolicySet
 from policyengine.provenance import check_quotes, normalise
 from policyengine.scenarios import coverage, run_scenario_file, run_scenarios
-
-from conftest import POLICIES, SEEDS
 
 SCENARIO_FILES = sorted((POLICIES / "scenarios").glob("*.yaml"))
 

@@ -180,19 +180,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(sub: Any, policies_option: Any) -> None:
-    """Commands that live in their own modules (verify, monitor), when present."""
-    try:
-        from . import verify
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        verify.add_cli(sub, policies_option)
-    try:
-        from . import monitor
-    except ImportError:  # pragma: no cover
-        pass
-    else:
-        monitor.add_cli(sub, policies_option)
+    """Commands that live in their own modules (verify, monitor)."""
+    import importlib
+
+    for name in ("verify", "monitor"):
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.{name}":
+                raise
+            continue
+        module.add_cli(sub, policies_option)
 
 
 COMMANDS = {

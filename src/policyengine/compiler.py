@@ -14,8 +14,8 @@ from typing import Any
 from .calendars import WorkingCalendar, calendar_for
 from .errors import PolicyError, Problem
 from .expressions import (
-    Cond,
     CompileError,
+    Cond,
     Expr,
     Scope,
     check_assignable,
@@ -147,7 +147,9 @@ class CompiledPolicy:
                 base: Path_ = ("decisions", dname, "rules", ri)
                 single = isinstance(self.loaded.data["decisions"][dname]["rules"][ri]["cite"], dict)
                 for ci, c in enumerate(rule.cite):
-                    where: Path_ = (*base, "cite", "quote") if single else (*base, "cite", ci, "quote")
+                    where: Path_ = (
+                        (*base, "cite", "quote") if single else (*base, "cite", ci, "quote")
+                    )
                     found.append((where, self.citation(c)))
                 for kind in ("considerations", "requirements"):
                     for ni, note in enumerate(getattr(rule, kind)):
@@ -464,10 +466,9 @@ class _Compiler:
         interps |= set(rspec.interpretations)
         for name in interps:
             self.used_interpretations.add(name)
-        if (rspec.considerations or rspec.requirements) and rspec.status != "needs_judgement":
-            if rspec.considerations:
-                raise scope.fail((*path, "considerations"),
-                                 "considerations belong to a rule whose status is needs_judgement")
+        if rspec.considerations and rspec.status != "needs_judgement":
+            raise scope.fail((*path, "considerations"),
+                             "considerations belong to a rule whose status is needs_judgement")
         if rspec.status == "needs_judgement" and not rspec.considerations:
             raise scope.fail((*path, "status"),
                              "a needs_judgement rule lists the considerations a person must weigh")

@@ -167,12 +167,12 @@ def evaluate(
         for name in rule.interpretations:
             if name not in interp_names:
                 interp_names.append(name)
-        note = None
-        if rule.exception_to is not None:
-            note = f"an exception to '{rule.exception_to}'"
+        exception_note = (
+            f"an exception to '{rule.exception_to}'" if rule.exception_to is not None else None
+        )
         steps.append(
             TraceStep(
-                rule.id, True, rule.because, rule.line, cites, note,
+                rule.id, True, rule.because, rule.line, cites, exception_note,
                 tuple(k for k, _ in rule.then),
             )
         )
@@ -222,8 +222,9 @@ def _merge(
 
 
 def _facts_text(values: Mapping[str, Any]) -> str:
-    from .decision import to_json_value
     import json
+
+    from .decision import to_json_value
 
     return json.dumps(to_json_value(dict(values)), sort_keys=True)
 

@@ -33,7 +33,7 @@ from typing import Any
 from .calendars import WorkingCalendar
 from .durations import UNITS, Duration, add_duration, parse_duration
 from .errors import FactsError, Problem
-from .facts import ANY, BOOL, DATE, DATETIME, DURATION, INT, STRING, ValueType
+from .facts import ANY, BOOL, DATE, DATETIME, INT, STRING, ValueType
 from .load import LoadedYaml, Path_
 
 
@@ -760,7 +760,9 @@ def check_assignable(
         )
 
 
-def check_literal_members(node: Any, target: ValueType, path: Path_, scope: Scope, name: str) -> None:
+def check_literal_members(
+    node: Any, target: ValueType, path: Path_, scope: Scope, name: str
+) -> None:
     """Check enum literals written directly in a ``then`` value against the outcome's type."""
     if isinstance(node, dict):
         return

@@ -137,7 +137,8 @@ def _annotation(vt: ValueType, where: str) -> Any:
         return StrictDateTime
     if vt.kind == "list":
         assert vt.of is not None
-        return Annotated[list[_annotation(vt.of, where)], Field(max_length=vt.max_items)]  # type: ignore[misc]
+        item = _annotation(vt.of, where)
+        return Annotated[list[item], Field(max_length=vt.max_items)]  # type: ignore[valid-type]
     if vt.kind == "record":
         return _model(vt.fields, f"{where}_record")
     raise ValueError(f"no annotation for {vt.kind}")
@@ -148,7 +149,7 @@ def _model(fields: tuple[tuple[str, ValueType], ...], name: str) -> type[BaseMod
     for key, vt in fields:
         ann = _annotation(vt, f"{name}_{key}")
         spec[key] = (ann | None, None) if vt.optional else (ann, ...)
-    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    model: type[BaseModel] = create_model(
         name, __config__=ConfigDict(extra="forbid", frozen=True), **spec
     )
     return model
@@ -209,7 +210,8 @@ class FactsValidator:
                 got = _short(err.get("input"))
                 expected = vt.describe() if vt else err["msg"]
                 msg = f"fact '{path}' must be {expected}; got {got}"
-                if vt and vt.kind not in ("enum", "list", "record") and err["type"] == "value_error":
+                simple = vt is not None and vt.kind not in ("enum", "list", "record")
+                if simple and err["type"] == "value_error":
                     msg += f" ({err['msg'].removeprefix('Value error, ')})"
             messages.append(msg)
             if first_fact is None:

@@ -99,7 +99,9 @@ class _Builder:
             return list(node.value)
         pos = _mark(node)
         self.problems.append(
-            Problem(self.loaded.file, pos.line, pos.column, "'<<' merges a mapping or a list of them")
+            Problem(
+                self.loaded.file, pos.line, pos.column, "'<<' merges a mapping or a list of them"
+            )
         )
         return []
 
@@ -219,7 +221,8 @@ def load_yaml_file(path: Path) -> LoadedYaml:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyError(Problem(str(path), 0, 0, f"cannot read the file: {exc.strerror}")) from None
+        message = f"cannot read the file: {exc.strerror}"
+        raise PolicyError(Problem(str(path), 0, 0, message)) from None
     except UnicodeDecodeError:
         raise PolicyError(Problem(str(path), 0, 0, "the file is not UTF-8 text")) from None
     return load_yaml_text(text, str(path))

@@ -229,8 +229,8 @@ def coverage(run: TestRun, policies: PolicySet) -> list[Coverage]:
     for r in run.results:
         if r.decision == "policy_status":
             used_status.add(r.policy)
-        for rule in r.fired:
-            fired.add((r.policy, r.decision, rule))
+        for rule_id in r.fired:
+            fired.add((r.policy, r.decision, rule_id))
     report: list[Coverage] = []
     for policy in policies:
         total = 0
@@ -247,8 +247,8 @@ def coverage(run: TestRun, policies: PolicySet) -> list[Coverage]:
                 for c in cites:
                     key = (c.document, c.clause)
                     clause_hits[key] = clause_hits.get(key, False) or hit
-        for c in policy.spec.policy.cite:
-            key = (policy.spec.sources[c.source].file, c.quote)
+        for meta_cite in policy.spec.policy.cite:
+            key = (policy.spec.sources[meta_cite.source].file, meta_cite.quote)
             clause_hits[key] = clause_hits.get(key, False) or policy.id in used_status
         report.append(
             Coverage(

@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .calendars import NATIONS
 from .errors import PolicyError, Problem
 from .load import LoadedYaml
 
@@ -126,7 +125,7 @@ class Invariant(Strict):
         "working_day",
         "status_in",
     ]
-    # monotone: as `fact` rises (an ordered enum) with other facts equal, `outcome` (a list) only grows
+    # monotone: as `fact` rises (an ordered enum), other facts equal, `outcome` (a list) only grows
     fact: str | None = None
     outcome: str | None = None
     # always: a condition over facts and outcomes that must hold whenever `when` holds
