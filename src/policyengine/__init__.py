@@ -12,16 +12,16 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .calendars import NATIONS, add_working_days, is_working_day  # noqa: E402
-from .decision import Decision, TraceStep  # noqa: E402
-from .errors import (  # noqa: E402
+from .calendars import NATIONS, add_working_days, is_working_day
+from .decision import Decision, TraceStep
+from .errors import (
     FactsError,
     PolicyEngineError,
     PolicyError,
     Problem,
     UnknownNameError,
 )
-from .policyset import PolicySet, load_policies  # noqa: E402
+from .policyset import PolicySet, load_policies
 
 __all__ = [
     "NATIONS",
