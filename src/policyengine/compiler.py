@@ -5,6 +5,7 @@ names and enum values checked, and the static checks that need no facts run once
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ class CompiledNote:
 
 
 @dataclass(frozen=True)
-class CompiledRule:
+class CompiledRule:  # frozen, with cached views computed on first use
     id: str
     index: int
     line: int
@@ -77,6 +78,22 @@ class CompiledRule:
     interpretations: tuple[str, ...]
     exception_to: str | None
     description: str | None
+
+    @functools.cached_property
+    def citation_dicts(self) -> tuple[dict[str, Any], ...]:
+        return tuple(c.to_dict() for c in self.citations)
+
+    @functools.cached_property
+    def consideration_dicts(self) -> tuple[dict[str, Any], ...]:
+        return tuple(n.to_dict() for n in self.considerations)
+
+    @functools.cached_property
+    def requirement_dicts(self) -> tuple[dict[str, Any], ...]:
+        return tuple(n.to_dict() for n in self.requirements)
+
+    @functools.cached_property
+    def note_citations(self) -> tuple[CompiledCitation, ...]:
+        return tuple(n.cite for n in self.considerations + self.requirements if n.cite)
 
 
 @dataclass(frozen=True)
@@ -130,6 +147,10 @@ class CompiledPolicy:
     @property
     def meta(self) -> Any:
         return self.spec.policy
+
+    @functools.cached_property
+    def interpretation_dicts(self) -> dict[str, dict[str, Any]]:
+        return {name: note.to_dict() for name, note in self.interpretations.items()}
 
     def citation(self, cite: Citation) -> CompiledCitation:
         return CompiledCitation(

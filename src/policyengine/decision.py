@@ -47,7 +47,7 @@ class TraceStep:
         if self.note:
             out["note"] = self.note
         if self.citations:
-            out["citations"] = list(self.citations)
+            out["citations"] = [dict(c) for c in self.citations]
         return out
 
 
@@ -79,8 +79,8 @@ class Decision:
             "status": self.status,
             "outcome": to_json_value(self.outcome),
             "trace": [s.to_dict() for s in self.trace],
-            "citations": list(self.citations),
-            "interpretations": list(self.interpretations),
+            "citations": [dict(c) for c in self.citations],
+            "interpretations": [dict(i) for i in self.interpretations],
             "warnings": list(self.warnings),
             "as_of": self.as_of.isoformat(),
             "facts": to_json_value(self.facts),

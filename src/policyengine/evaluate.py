@@ -82,32 +82,40 @@ def evaluate(
                 f"{where}: {message}", fact=fact, policy=policy.id, decision=decision.name
             )
 
-    matched = [rule.condition.fn(env) for rule in rules]
-    fires = list(matched)
-    overridden: dict[int, int] = {}
-    if decision.exceptions:
-        for i in decision.settle_order:
-            for e in decision.exceptions.get(i, ()):
-                if fires[e] and fires[i]:
-                    fires[i] = False
-                    overridden[i] = e
-
     chosen: list[CompiledRule]
-    firing = [r for r in rules if fires[r.index]]
-    if decision.hit_policy == "first":
-        chosen = firing[:1]
-    elif decision.hit_policy == "unique":
-        if len(firing) > 1:
-            names = ", ".join(f"'{r.id}' (line {r.line})" for r in firing)
-            raise _defect(
-                decision,
-                firing,
-                f"{where}: rules {names} all apply to these facts, but the hit policy is "
-                f"'unique'; facts: {_facts_text(values)}",
-            )
-        chosen = firing
+    overridden: dict[int, int] = {}
+    if decision.hit_policy == "first" and not decision.exceptions and not full_trace:
+        # the hot path: stop at the first rule that holds
+        matched: list[bool] = []
+        chosen = []
+        for rule in rules:
+            if rule.condition.fn(env):
+                chosen = [rule]
+                break
     else:
-        chosen = firing
+        matched = [rule.condition.fn(env) for rule in rules]
+        fires = list(matched)
+        if decision.exceptions:
+            for i in decision.settle_order:
+                for e in decision.exceptions.get(i, ()):
+                    if fires[e] and fires[i]:
+                        fires[i] = False
+                        overridden[i] = e
+        firing = [r for r in rules if fires[r.index]]
+        if decision.hit_policy == "first":
+            chosen = firing[:1]
+        elif decision.hit_policy == "unique":
+            if len(firing) > 1:
+                names = ", ".join(f"'{r.id}' (line {r.line})" for r in firing)
+                raise _defect(
+                    decision,
+                    firing,
+                    f"{where}: rules {names} all apply to these facts, but the hit policy is "
+                    f"'unique'; facts: {_facts_text(values)}",
+                )
+            chosen = firing
+        else:
+            chosen = firing
     if not chosen and decision.hit_policy != "collect":
         raise _defect(
             decision,
@@ -126,7 +134,7 @@ def evaluate(
     steps: list[TraceStep] = []
     chosen_ids = {r.index for r in chosen}
 
-    for rule in rules:
+    for rule in rules if full_trace else chosen:
         if rule.index not in chosen_ids:
             if full_trace:
                 if rule.index in overridden:
@@ -153,17 +161,19 @@ def evaluate(
             _merge(decision, rule, outcome, key, value)
         if rule.status is not None and _STATUS_WEIGHT[rule.status] > _STATUS_WEIGHT[status]:
             status = rule.status
-        considerations.extend(n.to_dict() for n in rule.considerations)
-        requirements.extend(n.to_dict() for n in rule.requirements)
-        cites = tuple(c.to_dict() for c in rule.citations)
-        for c in rule.citations:
+        if rule.considerations:
+            considerations.extend(rule.consideration_dicts)
+        if rule.requirements:
+            requirements.extend(rule.requirement_dicts)
+        cites = rule.citation_dicts
+        for c, as_dict in zip(rule.citations, cites, strict=True):
             if (c.document, c.clause) not in seen_cites:
                 seen_cites.add((c.document, c.clause))
-                citations.append(c.to_dict())
-        for n in rule.considerations + rule.requirements:
-            if n.cite and (n.cite.document, n.cite.clause) not in seen_cites:
-                seen_cites.add((n.cite.document, n.cite.clause))
-                citations.append(n.cite.to_dict())
+                citations.append(as_dict)
+        for n in rule.note_citations:
+            if (n.document, n.clause) not in seen_cites:
+                seen_cites.add((n.document, n.clause))
+                citations.append(n.to_dict())
         for name in rule.interpretations:
             if name not in interp_names:
                 interp_names.append(name)
@@ -188,7 +198,7 @@ def evaluate(
         outcome=outcome,
         trace=tuple(steps),
         citations=tuple(citations),
-        interpretations=tuple(policy.interpretations[n].to_dict() for n in interp_names),
+        interpretations=tuple(policy.interpretation_dicts[n] for n in interp_names),
         warnings=tuple(policy_warnings(policy, as_of)),
         as_of=as_of,
         facts=values,

@@ -180,19 +180,58 @@ def compile_condition(node: Any, path: Path_, scope: Scope) -> Cond:
     return _all_of(parts)
 
 
+def _conjunction(fns: tuple[Pred, ...]) -> Pred:
+    """All of the tests, short-circuiting; two and three tests without a loop (the hot path)."""
+    if len(fns) == 2:
+        f1, f2 = fns
+
+        def both(env: Env) -> bool:
+            return f1(env) and f2(env)
+
+        return both
+    if len(fns) == 3:
+        g1, g2, g3 = fns
+
+        def all_three(env: Env) -> bool:
+            return g1(env) and g2(env) and g3(env)
+
+        return all_three
+
+    def all_of(env: Env) -> bool:
+        for f in fns:  # noqa: SIM110 (a plain loop: no generator on the hot path)
+            if not f(env):
+                return False
+        return True
+
+    return all_of
+
+
+def _disjunction(fns: tuple[Pred, ...]) -> Pred:
+    if len(fns) == 2:
+        f1, f2 = fns
+
+        def either(env: Env) -> bool:
+            return f1(env) or f2(env)
+
+        return either
+
+    def any_of(env: Env) -> bool:
+        for f in fns:  # noqa: SIM110 (a plain loop: no generator on the hot path)
+            if f(env):
+                return True
+        return False
+
+    return any_of
+
+
 def _all_of(parts: list[Cond]) -> Cond:
     parts = [p for p in parts if p is not ALWAYS]
     if not parts:
         return ALWAYS
     if len(parts) == 1:
         return parts[0]
-    fns = tuple(p.fn for p in parts)
-
-    def all_of(env: Env) -> bool:
-        return all(f(env) for f in fns)
-
     return Cond(
-        all_of,
+        _conjunction(tuple(p.fn for p in parts)),
         " and ".join(p.text for p in parts),
         frozenset().union(*(p.interpretations for p in parts)),
         frozenset().union(*(p.facts for p in parts)),
@@ -202,13 +241,8 @@ def _all_of(parts: list[Cond]) -> Cond:
 def _any_of(parts: list[Cond]) -> Cond:
     if len(parts) == 1:
         return parts[0]
-    fns = tuple(p.fn for p in parts)
-
-    def any_of(env: Env) -> bool:
-        return any(f(env) for f in fns)
-
     return Cond(
-        any_of,
+        _disjunction(tuple(p.fn for p in parts)),
         "(" + " or ".join(p.text for p in parts) + ")",
         frozenset().union(*(p.interpretations for p in parts)),
         frozenset().union(*(p.facts for p in parts)),

@@ -56,6 +56,10 @@ class LoadedYaml:
         return Problem(self.file, pos.line, pos.column, message)
 
 
+#: libyaml's C parser when PyYAML was built with it (same nodes and marks, ~10x faster)
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_STR_TAG = "tag:yaml.org,2002:str"
 _ALLOWED_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
@@ -125,7 +129,10 @@ class _Builder:
                 for k, v in source.value:
                     self._add_pair(result, k, v, path, explicit=False)
             return
-        key = self.constructor.construct_object(key_node)
+        if key_node.tag == _STR_TAG:
+            key = key_node.value
+        else:
+            key = self.constructor.construct_object(key_node)
         if not isinstance(key, str | int) or isinstance(key, bool):
             key = str(key_node.value)
         if key in result:
@@ -170,6 +177,8 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if node.tag == _STR_TAG:
+            return node.value
         return self.constructor.construct_object(node)
 
 
@@ -177,7 +186,7 @@ def load_yaml_text(text: str, file: str) -> LoadedYaml:
     """Parse one YAML document, raising :class:`PolicyError` with positions on any problem."""
     loaded = LoadedYaml(file=file, text=text, data=None)
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_SAFE_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,18 @@ def load_policies(path: str | Path | None = None) -> PolicySet:
     files = policy_files(root)
     if not files:
         raise PolicyError(Problem(str(root), 0, 0, "no policy files (*.yaml) here"))
+    # Loading builds many small objects that all stay alive; pausing the cyclic garbage
+    # collector meanwhile saves it scanning them again and again (about a quarter of the time).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile_all(files)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _compile_all(files: list[Path]) -> PolicySet:
     compiled: dict[str, CompiledPolicy] = {}
     problems: list[Problem] = []
     for file in files:
