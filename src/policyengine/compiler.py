@@ -24,7 +24,7 @@ from .expressions import (
     compile_condition,
     compile_value,
 )
-from .facts import ALL_KINDS, FactsValidator, ValueType
+from .facts import ALL_KINDS, MOMENT, FactsValidator, ValueType
 from .load import LoadedYaml, Path_, load_yaml_file, load_yaml_text
 from .schema import Citation, FactType, PolicyFile, Rule, parse_policy
 
@@ -367,6 +367,9 @@ class _Compiler:
                 self.fail(opath, f"'{oname}' is set by the rules' own keys, not as an outcome",
                           key=True)
                 continue
+            if ospec.type == "moment":  # a date for some facts, a date-time for others
+                outcomes[oname] = MOMENT
+                continue
             try:
                 outcomes[oname] = self.resolve_type(
                     FactType(type=ospec.type, values=ospec.values, of=ospec.of), opath
@@ -423,6 +426,13 @@ class _Compiler:
                 self.fail(rpath, "a rule cannot be an exception to itself")
             else:
                 exceptions.setdefault(target, []).append(rule.index)
+        for rule in rules:
+            if rule.id in scope.outcomes_in_conditions and (
+                dspec.hit_policy != "collect" or exceptions
+            ):
+                self.fail((*path, "rules", rule.index, "when"),
+                          "a condition may read an outcome only in a 'collect' decision without "
+                          "exceptions, where rules run in order")
         order = _settle_order(len(rules), exceptions)
         if order is None:
             self.fail((*path, "rules"), "exceptions in this decision form a cycle")
@@ -455,7 +465,11 @@ class _Compiler:
     def compile_rule(
         self, policy: CompiledPolicy, rspec: Rule, index: int, path: Path_, scope: Scope
     ) -> CompiledRule:
-        cond = compile_condition(rspec.when, (*path, "when"), scope)
+        scope.in_condition = True
+        try:
+            cond = compile_condition(rspec.when, (*path, "when"), scope)
+        finally:
+            scope.in_condition = False
         then: list[tuple[str, Expr]] = []
         interps = set(cond.interpretations)
         for key, node in rspec.then.items():

@@ -82,6 +82,16 @@ def evaluate(
                 f"{where}: {message}", fact=fact, policy=policy.id, decision=decision.name
             )
 
+    out = _Collector(decision, env)
+    if decision.hit_policy == "collect" and not decision.exceptions:
+        # rules in order, each seeing the outcomes of the rules before it
+        for rule in rules:
+            if rule.condition.fn(env):
+                out.apply(rule)
+            elif full_trace:
+                out.skip(rule, "does not apply")
+        return out.decision(values)
+
     chosen: list[CompiledRule]
     overridden: dict[int, int] = {}
     if decision.hit_policy == "first" and not decision.exceptions and not full_trace:
@@ -95,25 +105,22 @@ def evaluate(
     else:
         matched = [rule.condition.fn(env) for rule in rules]
         fires = list(matched)
-        if decision.exceptions:
-            for i in decision.settle_order:
-                for e in decision.exceptions.get(i, ()):
-                    if fires[e] and fires[i]:
-                        fires[i] = False
-                        overridden[i] = e
+        for i in decision.settle_order:
+            for e in decision.exceptions.get(i, ()):
+                if fires[e] and fires[i]:
+                    fires[i] = False
+                    overridden[i] = e
         firing = [r for r in rules if fires[r.index]]
         if decision.hit_policy == "first":
             chosen = firing[:1]
-        elif decision.hit_policy == "unique":
-            if len(firing) > 1:
-                names = ", ".join(f"'{r.id}' (line {r.line})" for r in firing)
-                raise _defect(
-                    decision,
-                    firing,
-                    f"{where}: rules {names} all apply to these facts, but the hit policy is "
-                    f"'unique'; facts: {_facts_text(values)}",
-                )
-            chosen = firing
+        elif decision.hit_policy == "unique" and len(firing) > 1:
+            names = ", ".join(f"'{r.id}' (line {r.line})" for r in firing)
+            raise _defect(
+                decision,
+                firing,
+                f"{where}: rules {names} all apply to these facts, but the hit policy is "
+                f"'unique'; facts: {_facts_text(values)}",
+            )
         else:
             chosen = firing
     if not chosen and decision.hit_policy != "collect":
@@ -124,90 +131,105 @@ def evaluate(
             f"facts: {_facts_text(values)}",
         )
 
-    outcome = env.outcome
-    status = "decided"
-    considerations: list[dict[str, Any]] = []
-    requirements: list[dict[str, Any]] = []
-    citations: list[dict[str, Any]] = []
-    seen_cites: set[tuple[str, str]] = set()
-    interp_names: list[str] = []
-    steps: list[TraceStep] = []
     chosen_ids = {r.index for r in chosen}
-
     for rule in rules if full_trace else chosen:
-        if rule.index not in chosen_ids:
-            if full_trace:
-                if rule.index in overridden:
-                    note = f"overridden by the exception '{rules[overridden[rule.index]].id}'"
-                elif matched[rule.index]:
-                    note = "applies, but an earlier rule was chosen under the 'first' hit policy"
-                else:
-                    note = "does not apply"
-                steps.append(TraceStep(rule.id, False, rule.because, rule.line, note=note))
-            continue
+        if rule.index in chosen_ids:
+            out.apply(rule)
+        elif rule.index in overridden:
+            out.skip(rule, f"overridden by the exception '{rules[overridden[rule.index]].id}'")
+        elif matched[rule.index]:
+            out.skip(rule, "applies, but an earlier rule was chosen under the 'first' hit policy")
+        else:
+            out.skip(rule, "does not apply")
+    return out.decision(values)
+
+
+class _Collector:
+    """Gathers what the chosen rules contribute: outcomes, status, notes, citations, trace."""
+
+    def __init__(self, decision: CompiledDecision, env: Env) -> None:
+        self.compiled = decision
+        self.env = env
+        self.status = "decided"
+        self.considerations: list[dict[str, Any]] = []
+        self.requirements: list[dict[str, Any]] = []
+        self.citations: list[dict[str, Any]] = []
+        self.seen_cites: set[tuple[str, str]] = set()
+        self.interp_names: list[str] = []
+        self.steps: list[TraceStep] = []
+
+    def skip(self, rule: CompiledRule, note: str) -> None:
+        self.steps.append(TraceStep(rule.id, False, rule.because, rule.line, note=note))
+
+    def apply(self, rule: CompiledRule) -> None:
+        env, decision = self.env, self.compiled
         for key, expr in rule.then:
             try:
                 value = expr.fn(env)
             except Absent as missing:
                 vt = decision.facts.get(missing.name)
                 raise FactsError(
-                    f"{where}: fact '{missing.name}' is needed by rule '{rule.id}'"
+                    f"{env.where}: fact '{missing.name}' is needed by rule '{rule.id}'"
                     + (f"; it must be {vt.describe()}" if vt else ""),
                     fact=missing.name,
                     allowed=list(vt.values) if vt is not None and vt.kind == "enum" else None,
-                    policy=policy.id,
+                    policy=decision.policy.id,
                     decision=decision.name,
                 ) from None
-            _merge(decision, rule, outcome, key, value)
-        if rule.status is not None and _STATUS_WEIGHT[rule.status] > _STATUS_WEIGHT[status]:
-            status = rule.status
+            _merge(decision, rule, env.outcome, key, value)
+        if rule.status is not None and _STATUS_WEIGHT[rule.status] > _STATUS_WEIGHT[self.status]:
+            self.status = rule.status
         if rule.considerations:
-            considerations.extend(rule.consideration_dicts)
+            self.considerations.extend(rule.consideration_dicts)
         if rule.requirements:
-            requirements.extend(rule.requirement_dicts)
+            self.requirements.extend(rule.requirement_dicts)
         cites = rule.citation_dicts
+        seen = self.seen_cites
         for c, as_dict in zip(rule.citations, cites, strict=True):
-            if (c.document, c.clause) not in seen_cites:
-                seen_cites.add((c.document, c.clause))
-                citations.append(as_dict)
+            if (c.document, c.clause) not in seen:
+                seen.add((c.document, c.clause))
+                self.citations.append(as_dict)
         for n in rule.note_citations:
-            if (n.document, n.clause) not in seen_cites:
-                seen_cites.add((n.document, n.clause))
-                citations.append(n.to_dict())
+            if (n.document, n.clause) not in seen:
+                seen.add((n.document, n.clause))
+                self.citations.append(n.to_dict())
         for name in rule.interpretations:
-            if name not in interp_names:
-                interp_names.append(name)
+            if name not in self.interp_names:
+                self.interp_names.append(name)
         exception_note = (
             f"an exception to '{rule.exception_to}'" if rule.exception_to is not None else None
         )
-        steps.append(
+        self.steps.append(
             TraceStep(
                 rule.id, True, rule.because, rule.line, cites, exception_note,
                 tuple(k for k, _ in rule.then),
             )
         )
 
-    if status != "decided" or considerations:
-        outcome["considerations"] = considerations
-        outcome["requirements"] = requirements
-
-    return Decision(
-        policy=policy.id,
-        decision=decision.name,
-        status=status,
-        outcome=outcome,
-        trace=tuple(steps),
-        citations=tuple(citations),
-        interpretations=tuple(policy.interpretation_dicts[n] for n in interp_names),
-        warnings=tuple(policy_warnings(policy, as_of)),
-        as_of=as_of,
-        facts=values,
-        policy_version=policy.meta.version,
-        policy_sha256=policy.sha256,
-        policy_file=policy.file.rsplit("/", 1)[-1],
-        calendar=_calendar_record(policy),
-        engine_version=__version__,
-    )
+    def decision(self, values: dict[str, Any]) -> Decision:
+        policy = self.compiled.policy
+        outcome = self.env.outcome
+        as_of = self.env.as_of
+        if self.status != "decided" or self.considerations:
+            outcome["considerations"] = self.considerations
+            outcome["requirements"] = self.requirements
+        return Decision(
+            policy=policy.id,
+            decision=self.compiled.name,
+            status=self.status,
+            outcome=outcome,
+            trace=tuple(self.steps),
+            citations=tuple(self.citations),
+            interpretations=tuple(policy.interpretation_dicts[n] for n in self.interp_names),
+            warnings=tuple(policy_warnings(policy, as_of)),
+            as_of=as_of,
+            facts=values,
+            policy_version=policy.meta.version,
+            policy_sha256=policy.sha256,
+            policy_file=policy.file.rsplit("/", 1)[-1],
+            calendar=_calendar_record(policy),
+            engine_version=__version__,
+        )
 
 
 def _merge(

@@ -33,7 +33,7 @@ from typing import Any
 from .calendars import WorkingCalendar
 from .durations import UNITS, Duration, add_duration, parse_duration
 from .errors import FactsError, Problem
-from .facts import ANY, BOOL, DATE, DATETIME, INT, STRING, ValueType
+from .facts import ANY, BOOL, DATE, DATETIME, INT, MOMENT, STRING, ValueType
 from .load import LoadedYaml, Path_
 
 
@@ -124,6 +124,8 @@ class Scope:
     interpretations: Mapping[str, Any]
     rule: str = ""
     defined_outcomes: set[str] = field(default_factory=set)
+    in_condition: bool = False
+    outcomes_in_conditions: set[str] = field(default_factory=set)  # rule ids
 
     def fail(self, path: Path_, message: str, *, key: bool = False) -> CompileError:
         return CompileError(self.loaded.problem(path, message, key=key))
@@ -573,24 +575,53 @@ def _compile_operator(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
         yes = compile_value(node["then"], (*path, "then"), scope)
         no = compile_value(node["else"], (*path, "else"), scope)
         cfn, yfn, nfn = cond.fn, yes.fn, no.fn
+        result = _common_type(yes.type, no.type)
+        if result is None:
+            raise scope.fail(
+                path,
+                f"'then' gives {yes.type.describe()} but 'else' gives {no.type.describe()}",
+            )
 
         def choose(env: Env) -> Any:
             return yfn(env) if cfn(env) else nfn(env)
 
         return Expr(
             choose,
-            yes.type,
+            result,
             f"{yes.text} if {cond.text}, else {no.text}",
             cond.interpretations | yes.interpretations | no.interpretations,
             cond.facts | yes.facts | no.facts,
         )
     known = ["fact", "outcome", "interpretation", "add/to", "subtract/from", "holds", "count",
              "sample", "if/then/else", *COMPARISONS]
+    if keys & {"all", "any", "not"}:
+        raise scope.fail(
+            path,
+            f"'{'/'.join(sorted(keys & {'all', 'any', 'not'}))}' combines conditions, not "
+            "values: in a 'when', write it directly (when: {all: [...]}); as a value, wrap the "
+            "condition: {holds: {all: [...]}}",
+        )
     raise scope.fail(
         path,
         f"unknown value form with keys {', '.join(sorted(map(str, keys)))}; "
         f"known forms: {', '.join(known)}",
     )
+
+
+def _common_type(a: ValueType, b: ValueType) -> ValueType | None:
+    """The type of a value that is one of two types, or None if they do not mix."""
+    if a == b or b.kind == "any":
+        return a
+    if a.kind == "any":
+        return b
+    times = {"date", "datetime", "moment"}
+    if a.kind in times and b.kind in times:
+        return MOMENT
+    if a.kind == b.kind and a.kind in ("string", "enum", "list"):
+        return a if a.kind != "enum" else STRING
+    if {a.kind, b.kind} == {"string", "enum"}:
+        return STRING
+    return None
 
 
 def _fact_ref(name: Any, path: Path_, scope: Scope) -> Expr:
@@ -625,6 +656,8 @@ def _outcome_ref(name: Any, path: Path_, scope: Scope) -> Expr:
         )
     if name not in scope.defined_outcomes:
         raise scope.fail(path, f"outcome '{name}' is used before any rule above sets it")
+    if scope.in_condition:
+        scope.outcomes_in_conditions.add(scope.rule)
 
     def outcome(env: Env) -> Any:
         try:
@@ -635,7 +668,10 @@ def _outcome_ref(name: Any, path: Path_, scope: Scope) -> Expr:
     return Expr(outcome, scope.outcomes[name], name)
 
 
-def _duration(node: Any, path: Path_, scope: Scope) -> tuple[Duration, frozenset[str]]:
+def _duration(
+    node: Any, path: Path_, scope: Scope
+) -> tuple[Duration | tuple[str, Expr], frozenset[str]]:
+    """A fixed duration, or (unit, whole-number expression) when the amount comes from a fact."""
     interps: frozenset[str] = frozenset()
     if isinstance(node, dict) and set(node) == {"interpretation"}:
         name = node["interpretation"]
@@ -645,6 +681,15 @@ def _duration(node: Any, path: Path_, scope: Scope) -> tuple[Duration, frozenset
         node = scope.interpretations[name]
     if not isinstance(node, dict):
         raise scope.fail(path, f"a duration is one of {', '.join(UNITS)} with a whole number")
+    if len(node) == 1 and isinstance(next(iter(node.values())), dict):
+        ((unit, amount),) = node.items()
+        if unit not in UNITS:
+            raise scope.fail(path, f"unknown unit '{unit}'; units: {', '.join(UNITS)}")
+        expr = compile_value(amount, (*path, unit), scope)
+        if expr.type.kind != "int":
+            raise scope.fail((*path, unit), f"a duration's amount is a whole number, not "
+                             f"{expr.type.describe()}")
+        return (str(unit), expr), interps | expr.interpretations
     try:
         return parse_duration(node), interps
     except (ValueError, TypeError) as exc:
@@ -653,41 +698,58 @@ def _duration(node: Any, path: Path_, scope: Scope) -> tuple[Duration, frozenset
 
 def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
     adding = "add" in node
-    dur, interps = _duration(
-        node["add" if adding else "subtract"], (*path, "add" if adding else "subtract"), scope
-    )
+    key = "add" if adding else "subtract"
+    dur, interps = _duration(node[key], (*path, key), scope)
     base_key = "to" if adding else "from"
     base = compile_value(node[base_key], (*path, base_key), scope)
     if base.type.kind not in ("date", "datetime"):
         raise scope.fail((*path, base_key), f"a duration is added to a date, not {base.type.kind}")
-    if dur.unit in ("hours", "minutes") and base.type.kind != "datetime":
+    unit = dur.unit if isinstance(dur, Duration) else dur[0]
+    if unit in ("hours", "minutes") and base.type.kind != "datetime":
         raise scope.fail(
-            path, f"{dur.unit} are elapsed time and need a date-time; {base.text} is a date"
+            path, f"{unit} are elapsed time and need a date-time; {base.text} is a date"
         )
-    if not adding:
-        dur = Duration(-dur.amount, dur.unit)
-    result_type = DATETIME if dur.unit in ("hours", "minutes") else DATE
+    result_type = DATETIME if unit in ("hours", "minutes") else DATE
     bfn = base.fn
-    from_datetime = dur.unit == "working_days" and base.type.kind == "datetime"
+    from_datetime = unit == "working_days" and base.type.kind == "datetime"
+    sign = 1 if adding else -1
+    facts = base.facts
 
-    def arithmetic(env: Env) -> Any:
-        start = bfn(env)
+    def shift(env: Env, start: Any, duration: Duration) -> Any:
         try:
-            return add_duration(start, dur, env.calendar, env.closes_at)
+            return add_duration(start, duration, env.calendar, env.closes_at)
         except (OverflowError, ValueError):
             raise FactsError(
-                f"{env.where}: {dur} from {start} falls outside the dates this library supports",
-                fact=next(iter(base.facts), None),
+                f"{env.where}: {duration} from {start} falls outside the dates this library "
+                "supports",
+                fact=next(iter(facts), None),
             ) from None
 
-    shown = Duration(abs(dur.amount), dur.unit)
-    text = f"{shown} {'after' if adding else 'before'} {base.text}"
+    if isinstance(dur, Duration):
+        fixed = Duration(sign * dur.amount, dur.unit)
+
+        def arithmetic(env: Env) -> Any:
+            return shift(env, bfn(env), fixed)
+
+        text = f"{dur} {'after' if adding else 'before'} {base.text}"
+        facts_used = base.facts
+    else:
+        amount = dur[1]
+        afn = amount.fn
+
+        def arithmetic(env: Env) -> Any:
+            return shift(env, bfn(env), Duration(sign * afn(env), unit))
+
+        text = f"{amount.text} {unit.replace('_', ' ')} {'after' if adding else 'before'} " + (
+            base.text
+        )
+        facts_used = base.facts | amount.facts
     return Expr(
         arithmetic,
         result_type,
         text,
         base.interpretations | interps,
-        base.facts,
+        facts_used,
         from_datetime or base.uses_working_days_from_datetime,
     )
 
@@ -698,28 +760,45 @@ def _comparison(op: str, arg: Any, path: Path_, scope: Scope) -> Expr:
     left = compile_value(arg[0], (*path, 0), scope)
     right = compile_value(arg[1], (*path, 1), scope)
     kinds = {left.type.kind, right.type.kind}
-    if op != "equal" and not kinds <= {"date", "datetime", "int"}:
-        raise scope.fail(path, f"'{op}' compares dates, date-times or numbers")
-    if len(kinds) == 2 and kinds != {"date", "datetime"} and "any" not in kinds:
+    times = {"date", "datetime", "moment"}
+    if op != "equal" and not (kinds <= times or kinds <= {"int", "any"}):
+        raise scope.fail(path, f"'{op}' compares dates, date-times or numbers, not "
+                         f"{' and '.join(sorted(kinds))}")
+    if len(kinds) == 2 and not kinds <= times and "any" not in kinds:
         raise scope.fail(path, f"'{op}' compares values of different kinds: {sorted(kinds)}")
     compare, words = COMPARISONS[op]
     lfn, rfn = left.fn, right.fn
-    mixed = kinds == {"date", "datetime"}
+    if kinds <= times and kinds != {"date"}:
 
-    def comparison(env: Env) -> bool:
-        a, b = lfn(env), rfn(env)
-        if mixed:
-            return compare(_as_day(a), _as_day(b))
-        return compare(_instant(a), _instant(b))
+        def moments(env: Env) -> bool:
+            return compare(*_comparable(lfn(env), rfn(env)))
+
+        fn: Fn = moments
+    else:
+
+        def plain(env: Env) -> bool:
+            return compare(lfn(env), rfn(env))
+
+        fn = plain
 
     return Expr(
-        comparison,
+        fn,
         BOOL,
         f"{left.text} {words} {right.text}",
         left.interpretations | right.interpretations,
         left.facts | right.facts,
         left.uses_working_days_from_datetime or right.uses_working_days_from_datetime,
     )
+
+
+def _comparable(a: Any, b: Any) -> tuple[Any, Any]:
+    """Two date-times compare as instants; a date against a date-time compares London days."""
+    a_dt, b_dt = isinstance(a, dt.datetime), isinstance(b, dt.datetime)
+    if a_dt and b_dt:
+        return _instant(a), _instant(b)
+    if a_dt or b_dt:
+        return _as_day(a), _as_day(b)
+    return a, b
 
 
 def _instant(value: Any) -> Any:
@@ -785,6 +864,8 @@ def check_assignable(
             raise scope.fail(path, f"outcome '{outcome}' takes {target.describe()}, not {got.kind}")
         return
     if target.kind == "string" and got.kind in ("string", "enum"):
+        return
+    if target.kind == "moment" and got.kind in ("date", "datetime", "moment"):
         return
     if target.kind == "list" and got.kind == "list":
         return

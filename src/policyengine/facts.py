@@ -62,6 +62,7 @@ class ValueType:
             "string": "a string",
             "date": "a date YYYY-MM-DD",
             "datetime": "a date-time (ISO 8601, naive = Europe/London)",
+            "moment": "a date or a date-time",
         }.get(self.kind, self.kind)
 
     def describe_plural(self) -> str:
@@ -96,7 +97,7 @@ INT = ValueType("int")
 STRING = ValueType("string")
 DATE = ValueType("date")
 DATETIME = ValueType("datetime")
-DURATION = ValueType("duration")
+MOMENT = ValueType("moment")  # an outcome that is a date for some facts, a date-time for others
 ANY = ValueType("any")
 
 
