@@ -180,7 +180,7 @@ class FactsValidator:
             raise self._error(exc, facts) from None
         values = model.__dict__
         return {
-            k: _plain(values[k]) for k in self._names if values[k] is not None or k in facts
+            k: _plain(values[k]) for k in self._names if values[k] is not None
         }
 
     def _error(self, exc: ValidationError, facts: Mapping[str, Any]) -> FactsError:

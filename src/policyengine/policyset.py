@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import importlib.util
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,19 @@ from .durations import LONDON, parse_date
 from .errors import FactsError, PolicyError, Problem, UnknownNameError
 from .evaluate import evaluate, evaluate_policy_status
 
-#: The policies bundled with the project (the repository's ``policies/`` directory).
-BUNDLED_POLICIES = Path(__file__).resolve().parents[2] / "policies"
+def _bundled_policies() -> Path:
+    """The repository's ``policies/`` in a checkout; the copy inside the wheel otherwise."""
+    repo = Path(__file__).resolve().parents[2] / "policies"
+    if repo.is_dir():
+        return repo
+    spec = importlib.util.find_spec("policyengine._bundled")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return repo
+
+
+#: The policies bundled with the project.
+BUNDLED_POLICIES = _bundled_policies()
 
 
 def today_in_london() -> dt.date:
