@@ -15,6 +15,7 @@ from .durations import LONDON, parse_date
 from .errors import FactsError, PolicyError, Problem, UnknownNameError
 from .evaluate import evaluate, evaluate_policy_status
 
+
 def _bundled_policies() -> Path:
     """The repository's ``policies/`` in a checkout; the copy inside the wheel otherwise."""
     repo = Path(__file__).resolve().parents[2] / "policies"
