@@ -149,3 +149,19 @@ def test_console_script_runs_as_a_module() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["outcome"]["in_force"] is True
+
+
+def test_the_wheel_carries_every_subpackage() -> None:
+    """A package missing from pyproject's list would silently drop a command when installed."""
+    import tomllib
+
+    from conftest import ROOT
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"])
+    source = ROOT / "src"
+    on_disk = {
+        ".".join(p.parent.relative_to(source).parts)
+        for p in source.rglob("__init__.py")
+    }
+    assert on_disk <= listed
