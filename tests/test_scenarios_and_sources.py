@@ -64,3 +64,17 @@ def test_a_wrong_quote_is_caught(halton: PolicySet, tmp_path: Path) -> None:
 
 def test_normalise_folds_quotes_dashes_and_space() -> None:
     assert normalise("HH\u2019s  \u201cbest\u201d\n\u2013 ok") == "HH's \"best\" - ok"
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the source documents are not beside the repo")
+def test_a_wrong_quote_in_a_lifecycle_is_caught() -> None:
+    from policyengine.compiler import compile_policy_text
+
+    text = (POLICIES / "halton_conduct.yaml").read_text()
+    wrong = "quote: Any Manager acting against a customer due to breach of this code, shall"
+    bad = text.replace(
+        "quote: Any Manager acting against a customer due to breach of this code, will", wrong
+    )
+    assert bad != text
+    result = check_quotes(compile_policy_text(bad, "halton_conduct.yaml"), SEEDS)
+    assert [p.line for p in result.problems] == [bad.splitlines().index("      " + wrong) + 1]

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .calendars import WorkingCalendar, calendar_for
 from .errors import PolicyError, Problem
@@ -27,6 +27,9 @@ from .expressions import (
 from .facts import ALL_KINDS, MOMENT, FactsValidator, ValueType
 from .load import LoadedYaml, Path_, load_yaml_file, load_yaml_text
 from .schema import Citation, FactType, PolicyFile, Rule, parse_policy
+
+if TYPE_CHECKING:
+    from .lifecycle import CompiledLifecycle
 
 STATUSES = ("decided", "needs_judgement", "not_applicable")
 RESERVED_FACTS = ("as_of", "any", "all", "not", "holds", "always")
@@ -143,6 +146,8 @@ class CompiledPolicy:
     closes_at: dt.time | None
     interpretations: dict[str, InterpretationNote]
     decisions: dict[str, CompiledDecision] = field(default_factory=dict)
+    # case lifecycles (policyengine.lifecycle), by name; followed by policyengine.monitor
+    lifecycles: dict[str, CompiledLifecycle] = field(default_factory=dict)
 
     @property
     def meta(self) -> Any:
@@ -177,7 +182,30 @@ class CompiledPolicy:
                         if note.cite:
                             found.append(((*base, kind, ni, "cite", "quote"),
                                           self.citation(note.cite)))
+        found.extend(self._raw_citations(self.loaded.data.get("lifecycles"), ("lifecycles",)))
         return found
+
+    def _raw_citations(self, node: Any, path: Path_) -> list[tuple[Path_, CompiledCitation]]:
+        """Citations anywhere under a section the compiler validated (e.g. lifecycles)."""
+        found: list[tuple[Path_, CompiledCitation]] = []
+        if isinstance(node, list):
+            for i, value in enumerate(node):
+                found.extend(self._raw_citations(value, (*path, i)))
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key != "cite":
+                    found.extend(self._raw_citations(value, (*path, key)))
+                elif isinstance(value, dict):
+                    found.extend(self._one_citation(value, (*path, "cite", "quote")))
+                elif isinstance(value, list):
+                    for i, item in enumerate(value):
+                        found.extend(self._one_citation(item, (*path, "cite", i, "quote")))
+        return found
+
+    def _one_citation(self, item: Any, path: Path_) -> list[tuple[Path_, CompiledCitation]]:
+        if isinstance(item, dict) and item.get("source") in self.spec.sources:
+            return [(path, self.citation(Citation.model_validate(item)))]
+        return []
 
 
 def _jsonable(value: Any) -> Any:
@@ -311,6 +339,9 @@ class _Compiler:
             compiled = self.compile_decision(policy, dname, path)
             if compiled is not None:
                 policy.decisions[dname] = compiled
+        from .lifecycle import compile_lifecycles
+
+        policy.lifecycles = compile_lifecycles(self, policy)
         if self.problems:  # unused names are only meaningful once everything else compiles
             self.problems.sort(key=lambda p: (p.line, p.column))
             raise PolicyError(self.problems)
