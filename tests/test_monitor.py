@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
-import subprocess
-import sys
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -23,7 +22,6 @@ from policyengine.compiler import compile_policy_text
 from policyengine.durations import LONDON
 from policyengine.lifecycle import CompiledLifecycle
 from policyengine.monitor import (
-    INSTALL_HINT,
     CaseClosedError,
     ClockError,
     EventError,
@@ -31,12 +29,17 @@ from policyengine.monitor import (
     EventOrderError,
     Monitor,
     MonitorClosedError,
-    MonitorUnavailableError,
     UnknownCaseError,
     UnknownCaseTypeError,
     UnknownEventTypeError,
 )
 from policyengine.provenance import normalise
+
+# Everything here runs durable_rules; tests/test_monitor_optional.py covers life without it.
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("durable") is None,
+    reason="durable_rules (the 'monitor' extra) is not installed",
+)
 
 COMPLAINT = "platform_commitments.complaint"
 CONTACT = "platform_commitments.contact"
@@ -655,39 +658,6 @@ def test_no_threads_are_started(policies: PolicySet) -> None:
     assert threading.active_count() == before
     m.close()
     assert threading.active_count() == before
-
-
-def test_importing_the_library_imports_no_durable_and_starts_no_thread() -> None:
-    code = (
-        "import sys, threading\n"
-        "n = threading.active_count()\n"
-        "import policyengine, policyengine.monitor, policyengine.cli\n"
-        "policyengine.cli.build_parser()\n"
-        "print(threading.active_count() - n, 'durable' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
-    assert out == ["0", "False"]
-
-
-def test_without_durable_the_library_works_and_monitor_says_how_to_install(
-    monkeypatch: pytest.MonkeyPatch, policies: PolicySet, tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    for name in ("durable", "durable.engine", "durable_rules_engine"):
-        monkeypatch.setitem(sys.modules, name, None)
-    with pytest.raises(MonitorUnavailableError, match=r"housing-policyengine\[monitor\]"):
-        Monitor(policies)
-    decision = policies.decide("platform_commitments", "complaint_deadlines",
-                               {"stage": "formal", "received_at": "2026-03-02T10:00"},
-                               "2026-03-02")
-    assert decision.outcome["respond_by"] == dt.date(2026, 3, 23)
-    events = tmp_path / "events.jsonl"
-    events.write_text(json.dumps(REPLAY[0]) + "\n")
-    code = main(["monitor", str(events), "--as-of", "2026-03-10"])
-    err = capsys.readouterr().err
-    assert code == 2
-    assert INSTALL_HINT in err
 
 
 # ------------------------------------------------------------------------------- property test
