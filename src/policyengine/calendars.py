@@ -69,15 +69,6 @@ FIRST_YEAR, LAST_YEAR = _supported_years()
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
-def _weekdays_through(ordinal: int) -> int:
-    """Number of Monday-Friday days with proleptic ordinal in ``1..ordinal``.
-
-    Ordinal 1 (0001-01-01) is a Monday, so every run of 7 ordinals starting at 1 holds 5 weekdays.
-    """
-    weeks, rest = divmod(ordinal, 7)
-    return weeks * 5 + min(rest, 5)
-
-
 def _check_date(day: object, what: str = "day") -> date:
     if isinstance(day, datetime):
         raise TypeError(
@@ -141,34 +132,26 @@ def _bank_holidays(subdiv: str, year: int) -> Mapping[date, str]:
 
 @dataclass(frozen=True, slots=True)
 class _Year:
-    """Counting data for one calendar year of one calendar."""
+    """Counting data for one calendar year of one calendar: its working days, in order.
 
-    first: int  # ordinal of 1 January
-    last: int  # ordinal of 31 December
-    base: int  # _weekdays_through(first - 1)
-    closed_weekdays: list[int]  # sorted ordinals of Monday-Friday days that are not working
-    open_weekend: list[int]  # sorted ordinals of Saturday/Sunday days that are working
-    total: int  # working days in the whole year
+    About 250 ordinals a year: counting is a bisection and finding the n-th working day an index,
+    so adding working days never walks day by day.
+    """
+
+    working: list[int]  # sorted ordinals of the year's working days
+
+    @property
+    def total(self) -> int:
+        """Working days in the whole year."""
+        return len(self.working)
 
     def through(self, ordinal: int) -> int:
-        """Working days from 1 January up to and including ``ordinal`` (>= ``first - 1``)."""
-        return (
-            _weekdays_through(ordinal)
-            - self.base
-            - bisect_right(self.closed_weekdays, ordinal)
-            + bisect_right(self.open_weekend, ordinal)
-        )
+        """Working days from 1 January up to and including ``ordinal``."""
+        return bisect_right(self.working, ordinal)
 
     def nth(self, count: int) -> int:
         """Ordinal of the ``count``-th working day of the year (``1 <= count <= total``)."""
-        lo, hi = self.first, self.last
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.through(mid) >= count:
-                hi = mid
-            else:
-                lo = mid + 1
-        return lo
+        return self.working[count - 1]
 
 
 class WorkingCalendar:
@@ -219,24 +202,17 @@ class WorkingCalendar:
             return cached
         _check_year(year)
         bank = _bank_holidays(self._subdiv, year)
-        off = {day for day in bank if day.weekday() < 5}
-        off.update(day for day in self._closures if day.year == year and day.weekday() < 5)
-        off.difference_update(self._opens)
-        open_weekend = sorted(
-            day.toordinal() for day in self._opens if day.year == year and day.weekday() >= 5
-        )
+        off = {day.toordinal() for day in bank}
+        off.update(day.toordinal() for day in self._closures if day.year == year)
+        opens = {day.toordinal() for day in self._opens if day.year == year}
         first = date(year, 1, 1).toordinal()
         last = date(year, 12, 31).toordinal()
-        base = _weekdays_through(first - 1)
-        total = _weekdays_through(last) - base - len(off) + len(open_weekend)
-        data = _Year(
-            first=first,
-            last=last,
-            base=base,
-            closed_weekdays=sorted(day.toordinal() for day in off),
-            open_weekend=open_weekend,
-            total=total,
-        )
+        working = [
+            o
+            for o in range(first, last + 1)
+            if o in opens or ((o - 1) % 7 < 5 and o not in off)  # ordinal 1 is a Monday
+        ]
+        data = _Year(working)
         self._years[year] = data
         return data
 
