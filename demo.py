@@ -6,9 +6,12 @@ Run with `./dev demo` (or `python demo.py`) after `./dev setup`.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import policyengine
 from policyengine.present import explain_text
+
+EVENTS = Path(__file__).resolve().parent / "examples" / "events.jsonl"
 
 CASES = [
     (
@@ -61,6 +64,15 @@ def main() -> None:
             print(f"error: {exc}")
             continue
         print(explain_text(result, policies.policy(policy)))
+
+    print("=" * 96)
+    print("Following cases over time: a Halton conduct case and a Platform complaint, replayed")
+    print("from examples/events.jsonl and looked at on 20 January 2027.")
+    print("$ policyengine monitor examples/events.jsonl --as-of 2027-01-20")
+    print("-" * 96)
+    from policyengine.cli import main as cli
+
+    cli(["monitor", str(EVENTS), "--as-of", "2027-01-20"])
 
 
 if __name__ == "__main__":
