@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import importlib.util
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -126,18 +126,31 @@ def policy_files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_policies(path: str | Path | None = None) -> PolicySet:
-    """Load, validate and compile one policy file or every policy in a directory.
+def load_policies(path: str | Path | Sequence[str | Path] | None = None) -> PolicySet:
+    """Load, validate and compile one policy file, every policy in a directory, or several.
 
-    With no path, the bundled ``policies/`` directory is loaded. Every problem in every file is
-    reported together in one :class:`PolicyError`.
+    ``path`` is a file, a directory (its ``*.yaml`` files), or a list of those; with none, the
+    bundled ``policies/`` directory is loaded. A file reached twice is loaded once. Every problem
+    in every file is reported together in one :class:`PolicyError`.
     """
-    root = Path(path) if path is not None else BUNDLED_POLICIES
-    if not root.exists():
-        raise PolicyError(Problem(str(root), 0, 0, "no such file or directory"))
-    files = policy_files(root)
-    if not files:
-        raise PolicyError(Problem(str(root), 0, 0, "no policy files (*.yaml) here"))
+    if path is None:
+        roots = [BUNDLED_POLICIES]
+    elif isinstance(path, str | Path):
+        roots = [Path(path)]
+    else:
+        roots = [Path(p) for p in path] or [BUNDLED_POLICIES]
+    files: list[Path] = []
+    seen: set[Path] = set()
+    for root in roots:
+        if not root.exists():
+            raise PolicyError(Problem(str(root), 0, 0, "no such file or directory"))
+        found = policy_files(root)
+        if not found:
+            raise PolicyError(Problem(str(root), 0, 0, "no policy files (*.yaml) here"))
+        for file in found:
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                files.append(file)
     # Loading builds many small objects that all stay alive; pausing the cyclic garbage
     # collector meanwhile saves it scanning them again and again (about a quarter of the time).
     was_enabled = gc.isenabled()

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-from ..compiler import CompiledPolicy
-from ..errors import PolicyError, Problem
-from ..policyset import PolicySet, load_policies
+from ..policyset import load_policies
 from .report import DEFAULT_EFFORT
 from .run import verify_policies
 
@@ -36,32 +33,9 @@ def _seed(text: str) -> int | None:
             f"--seed takes a whole number or 'random', not {text!r}") from None
 
 
-def _load_paths(paths: Sequence[str]) -> PolicySet:
-    """The policies in ``paths`` (files or directories) as one set; the bundled ones if none.
-    The same file reached twice is loaded once; two files with one policy id are an error."""
-    if not paths:
-        return load_policies(None)
-    merged: dict[str, CompiledPolicy] = {}
-    problems: list[Problem] = []
-    for path in paths:
-        for policy in load_policies(path):
-            if policy.id in merged:
-                if Path(merged[policy.id].file).resolve() == Path(policy.file).resolve():
-                    continue
-                pos = policy.loaded.position(("policy", "id"))
-                problems.append(Problem(policy.file, pos.line, pos.column,
-                                        f"policy id '{policy.id}' is also used by "
-                                        f"{merged[policy.id].file}"))
-                continue
-            merged[policy.id] = policy
-    if problems:
-        raise PolicyError(problems)
-    return PolicySet(merged)
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
     paths: list[str] = list(args.paths) or ([args.policies] if args.policies else [])
-    policies = _load_paths(paths)
+    policies = load_policies(paths)
     report = verify_policies(policies, max_examples=args.effort, seed=args.seed)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
