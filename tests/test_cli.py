@@ -165,3 +165,10 @@ def test_the_wheel_carries_every_subpackage() -> None:
         for p in source.rglob("__init__.py")
     }
     assert on_disk <= listed
+
+
+def test_list_shows_case_types_for_the_monitor(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    assert "case type platform_commitments.complaint (for policyengine monitor)" in out
+    assert "case type halton_conduct.conduct_case" in out

@@ -126,5 +126,11 @@ def list_text(policies: PolicySet) -> str:
         lines.append("      facts: none")
         for decision in policy.decisions.values():
             lines.extend(decision_text(decision))
+        for lifecycle in policy.lifecycles.values():
+            lines.append(f"  case type {lifecycle.case_type} (for policyengine monitor)")
+            lines.append(_wrap(lifecycle.description, "      "))
+            lines.append(_wrap(f"states: {', '.join(lifecycle.states)}", "      "))
+            lines.append(_wrap(f"events: {', '.join(lifecycle.events)}", "      "))
+            lines.append(_wrap(f"obligations: {', '.join(lifecycle.obligations)}", "      "))
         lines.append("")
     return "\n".join(lines)
