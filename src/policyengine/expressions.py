@@ -718,10 +718,10 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
     def shift(env: Env, start: Any, duration: Duration) -> Any:
         try:
             return add_duration(start, duration, env.calendar, env.closes_at)
-        except (OverflowError, ValueError):
+        except (OverflowError, ValueError) as exc:
             raise FactsError(
                 f"{env.where}: {duration} from {start} falls outside the dates this library "
-                "supports",
+                f"supports ({exc})",
                 fact=next(iter(facts), None),
             ) from None
 
