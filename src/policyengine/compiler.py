@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .calendars import WorkingCalendar, calendar_for
-from .errors import PolicyError, Problem
+from .errors import PolicyError, Problem, did_you_mean
 from .expressions import (
     CompileError,
     Cond,
@@ -245,11 +245,8 @@ class _Compiler:
                     ft.optional or base.optional, kind, base.minimum, base.maximum,
                     base.max_items,
                 )
-            import difflib
-
             known = [*ALL_KINDS, *self.spec.types]
-            close = difflib.get_close_matches(kind, known, n=1, cutoff=0.6)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(kind, known)
             raise CompileError(
                 self.loaded.problem((*path, "type"), f"unknown type '{kind}'{hint}; "
                                     f"known types: {', '.join(known)}")
@@ -368,10 +365,7 @@ class _Compiler:
 
     def _use_interpretation(self, name: str, path: Path_) -> None:
         if name not in self.spec.interpretations:
-            import difflib
-
-            close = difflib.get_close_matches(name, list(self.spec.interpretations), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = did_you_mean(name, self.spec.interpretations)
             self.fail(path, f"unknown interpretation '{name}'{hint}")
         else:
             self.used_interpretations.add(name)
@@ -506,10 +500,7 @@ class _Compiler:
         for key, node in rspec.then.items():
             vpath = (*path, "then", key)
             if key not in scope.outcomes:
-                import difflib
-
-                close = difflib.get_close_matches(key, list(scope.outcomes), n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                hint = did_you_mean(key, scope.outcomes)
                 raise scope.fail(
                     vpath,
                     f"unknown outcome '{key}'{hint}; declare it under this decision's 'outcomes'"

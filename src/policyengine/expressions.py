@@ -32,7 +32,7 @@ from typing import Any
 
 from .calendars import WorkingCalendar
 from .durations import UNITS, Duration, add_duration, parse_duration
-from .errors import FactsError, Problem
+from .errors import FactsError, Problem, did_you_mean
 from .facts import ANY, BOOL, DATE, DATETIME, INT, MOMENT, STRING, ValueType
 from .load import LoadedYaml, Path_
 
@@ -137,13 +137,6 @@ def _fmt(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_fmt(v) for v in value)
     return str(value)
-
-
-def _suggest(name: str, names: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 # --------------------------------------------------------------------------- conditions
@@ -278,7 +271,7 @@ def _check_member(vt: ValueType, value: Any, path: Path_, scope: Scope, fact: st
             hint = (
                 " (YAML read an unquoted yes/no/on/off as true/false: quote it)"
                 if isinstance(value, bool)
-                else _suggest(str(value), list(vt.values))
+                else did_you_mean(str(value), list(vt.values))
             )
             raise scope.fail(
                 path,
@@ -306,7 +299,7 @@ def _fact_test(name: str, spec: Any, path: Path_, scope: Scope) -> Cond:
         known = sorted(scope.facts)
         raise scope.fail(
             path,
-            f"unknown fact '{name}'{_suggest(name, known)}; this decision's facts are: "
+            f"unknown fact '{name}'{did_you_mean(name, known)}; this decision's facts are: "
             f"{', '.join(known) or '(none)'}",
             key=True,
         )
@@ -399,7 +392,7 @@ def _operator_test(
         return Cond(ordered, f"{name} {words} {_fmt(arg)}", facts=facts)
 
     known = ["is", "in", "not_in", "present", *ORDER_TESTS]
-    raise scope.fail(path, f"unknown test '{op}' on {name}{_suggest(op, known)}", key=True)
+    raise scope.fail(path, f"unknown test '{op}' on {name}{did_you_mean(op, known)}", key=True)
 
 
 def _list_test(
@@ -464,7 +457,7 @@ def _list_test(
     known = ["includes", "includes_any", "includes_all", "includes_none", "empty", "present",
              "count_at_least", "count_below"]
     raise scope.fail(
-        path, f"unknown test '{op}' on the list {name}{_suggest(op, known)}", key=True
+        path, f"unknown test '{op}' on the list {name}{did_you_mean(op, known)}", key=True
     )
 
 
@@ -541,7 +534,7 @@ def _compile_operator(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
             raise scope.fail(
                 (*path, "interpretation"),
                 f"unknown interpretation '{name}'"
-                f"{_suggest(str(name), list(scope.interpretations))}",
+                f"{did_you_mean(str(name), list(scope.interpretations))}",
             )
         value = scope.interpretations[name]
 
@@ -635,7 +628,7 @@ def _fact_ref(name: Any, path: Path_, scope: Scope) -> Expr:
         known = sorted(scope.facts)
         raise scope.fail(
             path,
-            f"unknown fact '{name}'{_suggest(str(name), known)}; this decision's facts are: "
+            f"unknown fact '{name}'{did_you_mean(str(name), known)}; this decision's facts are: "
             f"{', '.join(known) or '(none)'}",
         )
     vt = scope.facts[name]
@@ -652,7 +645,7 @@ def _fact_ref(name: Any, path: Path_, scope: Scope) -> Expr:
 def _outcome_ref(name: Any, path: Path_, scope: Scope) -> Expr:
     if not isinstance(name, str) or name not in scope.outcomes:
         raise scope.fail(
-            path, f"unknown outcome '{name}'{_suggest(str(name), list(scope.outcomes))}"
+            path, f"unknown outcome '{name}'{did_you_mean(str(name), list(scope.outcomes))}"
         )
     if name not in scope.defined_outcomes:
         raise scope.fail(path, f"outcome '{name}' is used before any rule above sets it")

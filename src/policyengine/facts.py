@@ -9,7 +9,6 @@ pydantic model per decision, so that a missing, mistyped, undeclared or out-of-r
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -27,7 +26,7 @@ from pydantic import (
 )
 
 from .durations import parse_date, parse_datetime, to_london
-from .errors import FactsError
+from .errors import FactsError, did_you_mean
 
 SCALAR_KINDS = ("bool", "int", "string", "enum", "date", "datetime")
 ALL_KINDS = (*SCALAR_KINDS, "list", "record")
@@ -196,8 +195,7 @@ class FactsValidator:
             vt = self._type_at(loc)
             if err["type"] == "extra_forbidden":
                 if len(loc) == 1:
-                    close = difflib.get_close_matches(name, self._names, n=1, cutoff=0.6)
-                    hint = f" (did you mean '{close[0]}'?)" if close else ""
+                    hint = did_you_mean(name, self._names)
                     msg = (
                         f"fact '{path}' is not a fact of {self.policy}.{self.decision}{hint}; "
                         f"its facts are: {', '.join(self._names) or '(none)'}"

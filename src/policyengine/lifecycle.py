@@ -22,7 +22,6 @@ evaluating joins between patterns (see docs/monitor.md).
 from __future__ import annotations
 
 import copy
-import difflib
 import itertools
 import re
 from collections.abc import Callable, Mapping
@@ -40,7 +39,7 @@ from pydantic import (
 )
 
 from .compiler import CompiledCitation, CompiledPolicy, InterpretationNote
-from .errors import FactsError
+from .errors import FactsError, did_you_mean
 from .expressions import CompileError
 from .facts import DATE, DATETIME, FactsValidator, ValueType
 from .load import Path_
@@ -308,11 +307,6 @@ class CompiledLifecycle:
 # ------------------------------------------------------------------------------ compiling
 
 
-def _suggest(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def _models_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
     """The model that holds the key at ``loc`` (for "did you mean" on unknown keys)."""
     current: Any = model
@@ -374,7 +368,7 @@ class _LifecycleCompiler:
                         [f.alias or n for n, f in holder.model_fields.items()] if holder else []
                     )
                     key = str(loc[-1])
-                    self.fail((*base, *loc), f"unknown key '{key}'{_suggest(key, known)}",
+                    self.fail((*base, *loc), f"unknown key '{key}'{did_you_mean(key, known)}",
                               key=True)
                 elif err["type"] == "missing":
                     self.fail((*base, *loc[:-1]), f"missing required key '{loc[-1]}'", key=True)
@@ -431,7 +425,7 @@ class _LifecycleCompiler:
             for i, sname in enumerate(names):
                 where = (*path, i) if len(names) > 1 else path
                 if sname not in states:
-                    self.fail(where, f"unknown state '{sname}'{_suggest(sname, list(states))}; "
+                    self.fail(where, f"unknown state '{sname}'{did_you_mean(sname, list(states))}; "
                                      f"states: {', '.join(states)}")
                 elif states[sname].terminal and not allow_terminal:
                     self.fail(where, f"'{sname}' is a terminal state: a closed case takes no "
@@ -439,7 +433,7 @@ class _LifecycleCompiler:
 
         if spec.initial not in states:
             self.fail((*base, "initial"), f"unknown state '{spec.initial}'"
-                                          f"{_suggest(spec.initial, list(states))}")
+                                          f"{did_you_mean(spec.initial, list(states))}")
         elif states[spec.initial].terminal:
             self.fail((*base, "initial"), "the initial state cannot be terminal")
 
@@ -448,7 +442,7 @@ class _LifecycleCompiler:
             if ename not in spec.events:
                 self.fail((*base, "opened_by", i) if len(spec.opened_by) > 1 else
                           (*base, "opened_by"),
-                          f"unknown event '{ename}'{_suggest(ename, list(spec.events))}")
+                          f"unknown event '{ename}'{did_you_mean(ename, list(spec.events))}")
         event_types: dict[str, dict[str, ValueType]] = {}
         for ename, espec in spec.events.items():
             epath = (*base, "events", ename)
@@ -480,7 +474,7 @@ class _LifecycleCompiler:
             seen_ids.add(tspec.id)
             if tspec.event not in spec.events:
                 self.fail((*tpath, "event"), f"unknown event '{tspec.event}'"
-                                             f"{_suggest(tspec.event, list(spec.events))}")
+                                             f"{did_you_mean(tspec.event, list(spec.events))}")
                 continue
             if tspec.from_ is None:
                 if tspec.event not in spec.opened_by:
@@ -558,7 +552,7 @@ class _LifecycleCompiler:
                     if ob.transition not in by_id:
                         self.fail((*bpath, "transition"),
                                   f"unknown transition '{ob.transition}'"
-                                  f"{_suggest(ob.transition, list(by_id))}")
+                                  f"{did_you_mean(ob.transition, list(by_id))}")
                     if ob.from_ is not None:
                         self.fail((*bpath, "from"), "'from' goes with 'event'; a transition "
                                                     "already says which states it leaves")
@@ -567,7 +561,7 @@ class _LifecycleCompiler:
                 assert ob.event is not None
                 if ob.event not in spec.events:
                     self.fail((*bpath, "event"), f"unknown event '{ob.event}'"
-                                                 f"{_suggest(ob.event, list(spec.events))}")
+                                                 f"{did_you_mean(ob.event, list(spec.events))}")
                 if ob.from_ is not None:
                     check_states(ob.from_, (*bpath, "from"), allow_terminal=False)
                 openings.append(CompiledOpening(
@@ -581,11 +575,11 @@ class _LifecycleCompiler:
                     if isinstance(item, ByTransition):
                         if item.transition not in by_id:
                             self.fail(ipath, f"unknown transition '{item.transition}'"
-                                             f"{_suggest(item.transition, list(by_id))}")
+                                             f"{did_you_mean(item.transition, list(by_id))}")
                         found.add(f"t.{item.transition}")
                     elif item not in spec.events:
                         self.fail(ipath, f"unknown event '{item}'"
-                                         f"{_suggest(item, list(spec.events))}")
+                                         f"{did_you_mean(item, list(spec.events))}")
                     else:
                         found.add(item)
                 closers[key] = frozenset(found)
@@ -657,7 +651,7 @@ class _LifecycleCompiler:
             self.c.used_interpretations.add(name)
         else:
             known = [*local, *self.c.spec.interpretations]
-            self.fail(path, f"unknown interpretation '{name}'{_suggest(name, known)}")
+            self.fail(path, f"unknown interpretation '{name}'{did_you_mean(name, known)}")
 
     def compile_when(
         self, when: Mapping[str, Any], data: Mapping[str, ValueType], path: Path_, event: str
@@ -668,7 +662,7 @@ class _LifecycleCompiler:
             vt = data.get(fname)
             if vt is None:
                 self.fail(fpath, f"'{fname}' is not a data field of '{event}'"
-                                 f"{_suggest(fname, list(data))}; its fields: "
+                                 f"{did_you_mean(fname, list(data))}; its fields: "
                                  f"{', '.join(data) or '(none)'}", key=True)
                 continue
             if vt.kind not in WHEN_KINDS:
@@ -707,7 +701,7 @@ class _LifecycleCompiler:
             if due.decision not in self.c.spec.decisions:  # else it failed to compile: reported
                 self.fail((*path, "decision"),
                           f"unknown decision '{due.decision}'"
-                          f"{_suggest(due.decision, list(self.c.spec.decisions))}; decisions of "
+                          f"{did_you_mean(due.decision, self.c.spec.decisions)}; decisions of "
                           f"{self.policy.id}: {', '.join(self.c.spec.decisions)}")
             return None
         if due.outcome is None:
@@ -715,7 +709,7 @@ class _LifecycleCompiler:
         elif due.outcome not in decision.outcomes:
             self.fail((*path, "outcome"),
                       f"'{due.outcome}' is not an outcome of {due.decision}"
-                      f"{_suggest(due.outcome, list(decision.outcomes))}; its outcomes: "
+                      f"{did_you_mean(due.outcome, list(decision.outcomes))}; its outcomes: "
                       f"{', '.join(decision.outcomes)}")
         elif decision.outcomes[due.outcome].kind not in ("date", "datetime", "moment"):
             self.fail((*path, "outcome"),
@@ -727,7 +721,7 @@ class _LifecycleCompiler:
             target = decision.facts.get(fname)
             if target is None:
                 self.fail(fpath, f"'{fname}' is not a fact of {due.decision}"
-                                 f"{_suggest(fname, list(decision.facts))}; its facts: "
+                                 f"{did_you_mean(fname, list(decision.facts))}; its facts: "
                                  f"{', '.join(decision.facts)}", key=True)
                 continue
             source = self.fact_source(raw, target, fpath, event_types, triggers, fname,
@@ -767,7 +761,7 @@ class _LifecycleCompiler:
             ename = raw.get("event")
             if ename is not None and ename not in event_types:
                 self.fail((*path, "event"), f"unknown event '{ename}'"
-                                            f"{_suggest(str(ename), list(event_types))}")
+                                            f"{did_you_mean(str(ename), list(event_types))}")
                 return None
             value = raw["value"]
             # without 'event', the value comes from whichever event opens the obligation
@@ -799,7 +793,7 @@ class _LifecycleCompiler:
         ename = raw["each"]
         if ename not in event_types:
             self.fail((*path, "each"), f"unknown event '{ename}'"
-                                       f"{_suggest(str(ename), list(event_types))}")
+                                       f"{did_you_mean(str(ename), list(event_types))}")
             return None
         if target.kind != "list" or target.of is None:
             self.fail(path, f"'each' builds a list, but '{fname}' is {target.describe()}")
@@ -847,7 +841,7 @@ class _LifecycleCompiler:
         if isinstance(value, str) and value in types:
             return types[value]
         self.fail(path, f"'{value}' is not 'at', 'date' or a data field of '{event}'"
-                        f"{_suggest(str(value), [*EVENT_VALUES, *types])}")
+                        f"{did_you_mean(str(value), [*EVENT_VALUES, *types])}")
         return None
 
     def check_compatible(

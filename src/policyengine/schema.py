@@ -7,12 +7,11 @@ expressions are free-form here and are checked, with positions, by the compiler.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import PolicyError, Problem
+from .errors import PolicyError, Problem, did_you_mean
 from .load import LoadedYaml
 
 IDENT = r"^[a-z][a-z0-9_]*$"
@@ -173,10 +172,7 @@ _MESSAGES = {
 
 
 def _suggest(model: type[BaseModel] | None, key: str) -> str:
-    if model is None:
-        return ""
-    close = difflib.get_close_matches(key, list(model.model_fields), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return did_you_mean(key, model.model_fields) if model is not None else ""
 
 
 def _inner_model(annotation: Any) -> Any:
