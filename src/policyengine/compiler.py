@@ -31,7 +31,6 @@ from .schema import Citation, FactType, PolicyFile, Rule, parse_policy
 if TYPE_CHECKING:
     from .lifecycle import CompiledLifecycle
 
-STATUSES = ("decided", "needs_judgement", "not_applicable")
 RESERVED_FACTS = ("as_of", "any", "all", "not", "holds", "always")
 BUILTIN_DECISIONS = ("policy_status",)
 
@@ -152,6 +151,26 @@ class CompiledPolicy:
     @property
     def meta(self) -> Any:
         return self.spec.policy
+
+    @functools.cached_property
+    def file_name(self) -> str:
+        return Path(self.file).name
+
+    @functools.cached_property
+    def calendar_record(self) -> dict[str, Any]:
+        """The calendar a decision used, as recorded in ``Decision.to_dict()``."""
+        record: dict[str, Any] = {
+            "nation": self.calendar.nation,
+            "data_version": self.calendar.data_version,
+        }
+        spec = self.spec.calendar
+        if spec.closure_days:
+            record["closure_days"] = [d.isoformat() for d in spec.closure_days]
+        if spec.open_days:
+            record["open_days"] = [d.isoformat() for d in spec.open_days]
+        if self.closes_at is not None:
+            record["office_closes_at"] = self.closes_at.strftime("%H:%M")
+        return record
 
     @functools.cached_property
     def interpretation_dicts(self) -> dict[str, dict[str, Any]]:

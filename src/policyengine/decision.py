@@ -9,7 +9,9 @@ from typing import Any
 
 from .durations import format_moment
 
+#: A decision's possible statuses, weakest first: when several rules set one, the strongest wins.
 STATUSES = ("decided", "needs_judgement", "not_applicable")
+STATUS_STRENGTH = {status: rank for rank, status in enumerate(STATUSES)}
 
 
 def to_json_value(value: Any) -> Any:
@@ -88,7 +90,7 @@ class Decision:
                 "policy_file": self.policy_file,
                 "policy_version": self.policy_version,
                 "policy_sha256": self.policy_sha256,
-                "calendar": self.calendar,
+                "calendar": dict(self.calendar),
                 "engine_version": self.engine_version,
             },
         }

@@ -9,16 +9,15 @@ order; attach citations, interpretations and warnings.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from . import __version__
 from .compiler import CompiledDecision, CompiledPolicy, CompiledRule
-from .decision import Decision, TraceStep
+from .decision import STATUS_STRENGTH, Decision, TraceStep, to_json_value
 from .errors import FactsError, PolicyError, Problem
 from .expressions import Absent, Env
-
-_STATUS_WEIGHT = {"decided": 0, "needs_judgement": 1, "not_applicable": 2}
 
 
 def policy_warnings(policy: CompiledPolicy, as_of: dt.date) -> list[str]:
@@ -42,19 +41,6 @@ def policy_warnings(policy: CompiledPolicy, as_of: dt.date) -> list[str]:
             f"({meta.issued.isoformat()})"
         )
     return warnings
-
-
-def _calendar_record(policy: CompiledPolicy) -> dict[str, Any]:
-    cal = policy.calendar
-    record: dict[str, Any] = {"nation": cal.nation, "data_version": cal.data_version}
-    spec = policy.spec.calendar
-    if spec.closure_days:
-        record["closure_days"] = [d.isoformat() for d in spec.closure_days]
-    if spec.open_days:
-        record["open_days"] = [d.isoformat() for d in spec.open_days]
-    if policy.closes_at is not None:
-        record["office_closes_at"] = policy.closes_at.strftime("%H:%M")
-    return record
 
 
 def _defect(decision: CompiledDecision, rules: list[CompiledRule], message: str) -> PolicyError:
@@ -177,7 +163,7 @@ class _Collector:
                     decision=decision.name,
                 ) from None
             _merge(decision, rule, env.outcome, key, value)
-        if rule.status is not None and _STATUS_WEIGHT[rule.status] > _STATUS_WEIGHT[self.status]:
+        if rule.status is not None and STATUS_STRENGTH[rule.status] > STATUS_STRENGTH[self.status]:
             self.status = rule.status
         if rule.considerations:
             self.considerations.extend(rule.consideration_dicts)
@@ -226,8 +212,8 @@ class _Collector:
             facts=values,
             policy_version=policy.meta.version,
             policy_sha256=policy.sha256,
-            policy_file=policy.file.rsplit("/", 1)[-1],
-            calendar=_calendar_record(policy),
+            policy_file=policy.file_name,
+            calendar=policy.calendar_record,
             engine_version=__version__,
         )
 
@@ -254,10 +240,6 @@ def _merge(
 
 
 def _facts_text(values: Mapping[str, Any]) -> str:
-    import json
-
-    from .decision import to_json_value
-
     return json.dumps(to_json_value(dict(values)), sort_keys=True)
 
 
@@ -300,7 +282,7 @@ def evaluate_policy_status(policy: CompiledPolicy, as_of: dt.date) -> Decision:
         facts={},
         policy_version=meta.version,
         policy_sha256=policy.sha256,
-        policy_file=policy.file.rsplit("/", 1)[-1],
-        calendar=_calendar_record(policy),
+        policy_file=policy.file_name,
+        calendar=policy.calendar_record,
         engine_version=__version__,
     )

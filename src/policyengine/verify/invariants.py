@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..compiler import STATUSES, CompiledDecision
-from ..decision import Decision, to_json_value
+from ..compiler import CompiledDecision
+from ..decision import STATUSES, Decision, to_json_value
 from ..durations import to_london
 from ..errors import FactsError, Problem
 from ..evaluate import evaluate

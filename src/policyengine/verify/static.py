@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..compiler import CompiledDecision, CompiledRule
+from ..decision import STATUS_STRENGTH
 from ..errors import FactsError
-from ..evaluate import _STATUS_WEIGHT
 from ..expressions import Absent, Env
 from .evaluation import decision_env
 from .report import Finding, StaticStat, json_text
@@ -376,7 +376,7 @@ class _SimulatedOutcome:
                 ex = _count(self.check.conflicts, (self.setter[key], i, key), self.combo)
                 if ex.extra is None:
                     ex.extra = (current, value)
-        if rule.status is not None and _STATUS_WEIGHT[rule.status] > _STATUS_WEIGHT[self.status]:
+        if rule.status is not None and STATUS_STRENGTH[rule.status] > STATUS_STRENGTH[self.status]:
             self.status = rule.status
         self.notes = self.notes or bool(rule.considerations)
 

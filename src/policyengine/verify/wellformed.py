@@ -15,8 +15,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..compiler import STATUSES, CompiledDecision
-from ..decision import Decision, to_json_value
+from ..compiler import CompiledDecision
+from ..decision import STATUSES, Decision, to_json_value
 from ..evaluate import evaluate
 from ..facts import ValueType
 from .evaluation import conditions_held, fired_rule_ids
