@@ -174,3 +174,9 @@ def test_merge_keys_let_explicit_keys_override() -> None:
     assert loaded.data["over"] == {"x": 1, "y": 3}
     with pytest.raises(PolicyError, match="duplicate key 'y'"):
         load_yaml_text("over:\n  <<: {y: 1}\n  y: 3\n  y: 4\n", "m.yaml")
+
+
+def test_misspelt_key_inside_a_fact_type_gets_a_suggestion() -> None:
+    text = GOOD.replace("enum, values: [light, dark]", "enum, valeus: [light, dark]")
+    (msg,) = problems(text)
+    assert msg == "p.yaml:14:27: unknown key 'valeus' (did you mean 'values'?)"

@@ -43,7 +43,7 @@ from .errors import FactsError, did_you_mean
 from .expressions import CompileError
 from .facts import DATE, DATETIME, FactsValidator, ValueType
 from .load import Path_
-from .schema import IDENT, Citation, FactType, Interpretation
+from .schema import IDENT, Citation, FactType, Interpretation, validation_problems
 
 if TYPE_CHECKING:
     from .compiler import _Compiler
@@ -307,40 +307,6 @@ class CompiledLifecycle:
 # ------------------------------------------------------------------------------ compiling
 
 
-def _models_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    """The model that holds the key at ``loc`` (for "did you mean" on unknown keys)."""
-    current: Any = model
-    i = 0
-    while i < len(loc):
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return None
-        key = str(loc[i])
-        fld = next(
-            (f for n, f in current.model_fields.items() if (f.alias or n) == key), None
-        )
-        if fld is None:
-            return None
-        inner = _inner(fld.annotation)
-        i += 1
-        if inner is None:
-            return None
-        model_type, container = inner
-        if container and i < len(loc):
-            i += 1  # skip the list index or dict key
-        current = model_type
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
-def _inner(annotation: Any) -> tuple[type[BaseModel], bool] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation, False
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _inner(arg)
-        if found is not None:
-            return found[0], getattr(annotation, "__origin__", None) in (list, dict)
-    return None
-
-
 class _LifecycleCompiler:
     def __init__(self, compiler: _Compiler, policy: CompiledPolicy) -> None:
         self.c = compiler
@@ -359,22 +325,7 @@ class _LifecycleCompiler:
         try:
             return LifecycleSpec.model_validate(raw)
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-                loc = tuple(p for p in loc if p not in ("function-before", "function-after"))
-                if err["type"] == "extra_forbidden":
-                    holder = _models_at(LifecycleSpec, loc[:-1])
-                    known = (
-                        [f.alias or n for n, f in holder.model_fields.items()] if holder else []
-                    )
-                    key = str(loc[-1])
-                    self.fail((*base, *loc), f"unknown key '{key}'{did_you_mean(key, known)}",
-                              key=True)
-                elif err["type"] == "missing":
-                    self.fail((*base, *loc[:-1]), f"missing required key '{loc[-1]}'", key=True)
-                else:
-                    where = ".".join(str(p) for p in (name, *loc))
-                    self.fail((*base, *loc), f"lifecycles.{where}: {err['msg']}")
+            self.c.problems.extend(validation_problems(exc, LifecycleSpec, self.c.loaded, base))
             return None
 
     def citations(self, cites: list[Citation], path: Path_) -> tuple[CompiledCitation, ...]:

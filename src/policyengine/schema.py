@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import PolicyError, Problem, did_you_mean
-from .load import LoadedYaml
+from .load import LoadedYaml, Path_
 
 IDENT = r"^[a-z][a-z0-9_]*$"
 
@@ -165,52 +165,61 @@ class PolicyFile(Strict):
 
 FactType.model_rebuild()
 
-_MESSAGES = {
-    "missing": "a required key is missing",
-    "extra_forbidden": "unknown key",
-}
+def _model_holding(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model whose keys apply at ``loc`` (for "did you mean" on an unknown key)."""
+    current: type[BaseModel] = model
+    i = 0
+    while i < len(loc):
+        field = next(
+            (f for n, f in current.model_fields.items() if (f.alias or n) == str(loc[i])), None
+        )
+        if field is None:
+            return None
+        inner = _inner_model(field.annotation)
+        if inner is None:
+            return None
+        current, in_container = inner
+        i += 2 if in_container else 1  # past the list index or dict key too
+    return current if i == len(loc) else None
 
 
-def _suggest(model: type[BaseModel] | None, key: str) -> str:
-    return did_you_mean(key, model.model_fields) if model is not None else ""
-
-
-def _inner_model(annotation: Any) -> Any:
-    """The BaseModel held by a field annotation (through list[], dict[str, ], | None)."""
-    args = getattr(annotation, "__args__", None)
+def _inner_model(annotation: Any) -> tuple[type[BaseModel], bool] | None:
+    """The model a field holds, and whether it holds it in a list or dict."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if args:
-        for arg in args:
-            found = _inner_model(arg)
-            if found is not None:
-                return _ContainerOf(found)
+        return annotation, False
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            container = getattr(annotation, "__origin__", None) in (list, dict)
+            return found[0], found[1] or container
     return None
 
 
-class _ContainerOf:
-    def __init__(self, model: type[BaseModel]) -> None:
-        self.model = model
-
-
-def _walk_model(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    model: Any = PolicyFile
-    i = 0
-    while i < len(loc):
-        if isinstance(model, _ContainerOf):
-            model = model.model  # skip the list index or dict key
-            i += 1
-            continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
-        field = model.model_fields.get(str(loc[i]))
-        if field is None:
-            return None
-        model = _inner_model(field.annotation)
-        i += 1
-    if isinstance(model, _ContainerOf):
-        return None
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+def validation_problems(
+    exc: ValidationError, model: type[BaseModel], loaded: LoadedYaml, base: Path_ = ()
+) -> list[Problem]:
+    """A pydantic error as positioned problems, with "did you mean" for unknown keys."""
+    problems: list[Problem] = []
+    for err in exc.errors():
+        loc = tuple(
+            p for p in err["loc"]
+            if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+        )
+        if err["type"] == "extra_forbidden":
+            key = str(loc[-1])
+            holder = _model_holding(model, loc[:-1])
+            known = [f.alias or n for n, f in holder.model_fields.items()] if holder else []
+            problems.append(loaded.problem(
+                (*base, *loc), f"unknown key '{key}'{did_you_mean(key, known)}", key=True
+            ))
+        elif err["type"] == "missing":
+            problems.append(loaded.problem(
+                (*base, *loc[:-1]), f"missing required key '{loc[-1]}'", key=True
+            ))
+        else:
+            where = ".".join(str(p) for p in (*base, *loc))
+            problems.append(loaded.problem((*base, *loc), f"{where}: {err['msg']}"))
+    return problems
 
 
 def parse_policy(loaded: LoadedYaml) -> PolicyFile:
@@ -220,20 +229,6 @@ def parse_policy(loaded: LoadedYaml) -> PolicyFile:
     try:
         return PolicyFile.model_validate(loaded.data)
     except ValidationError as exc:
-        problems: list[Problem] = []
-        for err in exc.errors():
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-            kind = err["type"]
-            if kind == "extra_forbidden":
-                key = str(loc[-1])
-                msg = f"unknown key '{key}'{_suggest(_walk_model(loc[:-1]), key)}"
-                problems.append(loaded.problem(loc, msg, key=True))
-            elif kind == "missing":
-                problems.append(
-                    loaded.problem(loc[:-1], f"missing required key '{loc[-1]}'", key=True)
-                )
-            else:
-                where = ".".join(str(p) for p in loc)
-                problems.append(loaded.problem(loc, f"{where}: {err['msg']}"))
+        problems = validation_problems(exc, PolicyFile, loaded)
         problems.sort(key=lambda p: (p.line, p.column))
         raise PolicyError(problems) from None
