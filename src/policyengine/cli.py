@@ -18,7 +18,6 @@ from .errors import FactsError, PolicyEngineError, PolicyError
 from .policyset import BUNDLED_POLICIES, PolicySet, load_policies
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-DEFAULT_SOURCES = Path("../shared/seeds")
 
 
 class _Usage(Exception):

@@ -262,6 +262,8 @@ def evaluate_policy_status(policy: CompiledPolicy, as_of: dt.date) -> Decision:
     )
     if meta.status_note:
         because += f" ({meta.status_note})"
+    if meta.review_note:
+        because += f"; review: {meta.review_note}"
     cites = tuple(policy.citation(c).to_dict() for c in meta.cite)
     pos = policy.loaded.position(("policy",))
     step = TraceStep("policy_metadata", True, because, pos.line, cites)

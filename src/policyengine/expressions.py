@@ -111,7 +111,6 @@ ORDER_TESTS: dict[str, tuple[Callable[[int, int], bool], str]] = {
     "below": (lambda a, b: a < b, "is below"),
 }
 
-RESERVED = ("any", "all", "not", "holds", "always")
 
 
 @dataclass

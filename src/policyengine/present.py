@@ -121,6 +121,8 @@ def list_text(policies: PolicySet) -> str:
             f"{policy.id}: {meta.organisation}, {meta.title} (version {meta.version}, "
             f"{meta.nation}){status}"
         )
+        if meta.summary:
+            lines.append(_wrap(meta.summary, "    "))
         lines.append("  policy_status (built in)")
         lines.append("      Is the policy in force, and is it past its review date?")
         lines.append("      facts: none")

@@ -66,7 +66,6 @@ class Interpretation(Strict):
     signed_off: bool = False
 
 
-FactTypeName = Literal["enum", "bool", "int", "date", "datetime", "string", "list", "record"]
 
 
 class FactType(Strict):
