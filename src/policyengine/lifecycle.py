@@ -279,9 +279,15 @@ class CompiledLifecycle:
         """The qualified name events use: ``policy_id.lifecycle_name``."""
         return f"{self.policy}.{self.name}"
 
-    def accepts(self, event: str, state: str) -> bool:
-        """Whether some rule of this lifecycle can take ``event`` in ``state``."""
-        return any(r.event == event and state in r.states for r in self.rules)
+    def accepts(self, event: str, state: str, data: Mapping[str, Any] | None = None) -> bool:
+        """Whether some rule of this lifecycle can take ``event`` in ``state`` (with ``data``,
+        when given: a transition's ``when`` must hold, as its durable_rules pattern requires)."""
+        return any(
+            r.event == event
+            and state in r.states
+            and (data is None or r.transition is None or r.transition.matches(data))
+            for r in self.rules
+        )
 
     def states_accepting(self, event: str) -> list[str]:
         found: list[str] = []

@@ -900,6 +900,10 @@ class Monitor:
             data_json=to_json_value(values), ref=ref,
             journal=case.events if case is not None else (),
         )
+        if not lc.accepts(etype, state, incoming.data_json):
+            # Refused here, never posted: durable_rules 2.0.28 keeps a session for a message no
+            # rule takes, and deleting that session crashes the process.
+            raise self._no_rule(incoming, state)
         return incoming, case
 
     def _shard_for_new_case(self, lc: CompiledLifecycle) -> _Shard:
@@ -973,10 +977,13 @@ class Monitor:
         if case is None:
             shard.live += 1
             self._live[sid] = shard.name
+        handled = True
         try:
             result = self._host.post(shard.name, message)
         except self._engine.MessageNotHandledException:
-            failure = self._no_rule(incoming, message["state"])
+            handled = False
+            failure = MonitorError(f"internal: durable_rules took no rule for '{incoming.type}' "
+                                   f"on case {incoming.case_id}, which the lifecycle accepts")
         except BaseException as exc:
             failure = exc
         finally:
@@ -988,7 +995,8 @@ class Monitor:
                                    f"{incoming.case_id}")
         if failure is not None:
             if case is None:  # durable made a session for the message: undo it
-                self._host.delete_state(shard.name, sid)
+                if handled:  # deleting the session of an unhandled message crashes durable
+                    self._host.delete_state(shard.name, sid)
                 shard.live -= 1
                 self._live.pop(sid, None)
             raise failure
