@@ -228,20 +228,17 @@ class FactsValidator:
         )
 
     def _type_at(self, loc: tuple[int | str, ...]) -> ValueType | None:
-        vt: ValueType | None = None
-        for i, part in enumerate(loc):
-            if i == 0:
-                vt = self.types.get(str(part))
-            elif vt is None:
+        """The declared type at a pydantic error location (steps pydantic adds are skipped)."""
+        if not loc:
+            return None
+        vt = self.types.get(str(loc[0]))
+        for part in loc[1:]:
+            if vt is None:
                 return None
-            elif vt.kind == "list" and isinstance(part, int):
+            if vt.kind == "list" and isinstance(part, int):
                 vt = vt.of
             elif vt.kind == "record":
                 vt = vt.field(str(part))
-            elif vt.kind == "enum" and isinstance(part, str) and part.startswith("literal"):
-                continue
-            else:
-                continue
         return vt
 
 
