@@ -180,3 +180,27 @@ def test_misspelt_key_inside_a_fact_type_gets_a_suggestion() -> None:
     text = GOOD.replace("enum, values: [light, dark]", "enum, valeus: [light, dark]")
     (msg,) = problems(text)
     assert msg == "p.yaml:14:27: unknown key 'valeus' (did you mean 'values'?)"
+
+
+def test_facts_error_lists_every_problem_with_its_path_and_pickles() -> None:
+    import pickle
+
+    from policyengine import FactsError, load_policies
+
+    policies = load_policies()
+    bad = {"contacts": [{"at": "x", "channel": "phone", "topic": "repair"}], "vulnerable": 3}
+    try:
+        policies.decide("citizen_persistent_contact", "restriction_assessment", bad,
+                        as_of="2026-11-25")
+    except FactsError as exc:
+        paths = {p.path: p for p in exc.problems}
+        assert set(paths) == {"contacts[0].at", "contacts[0].channel", "vulnerable",
+                              "service_failure_outstanding", "behaviours"}
+        assert paths["contacts[0].channel"].allowed is not None
+        assert "telephone" in paths["contacts[0].channel"].allowed
+        assert paths["service_failure_outstanding"].code == "missing"
+        assert exc.fact == "contacts"  # the first problem's top-level fact
+        again = pickle.loads(pickle.dumps(exc))
+        assert again.problems == exc.problems and str(again) == str(exc)
+    else:
+        raise AssertionError("bad facts were accepted")

@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 from .calendars import NATIONS, add_working_days, is_working_day
 from .decision import Decision, TraceStep
 from .errors import (
+    FactProblem,
     FactsError,
     PolicyEngineError,
     PolicyError,
@@ -26,6 +27,7 @@ from .policyset import PolicySet, load_policies
 __all__ = [
     "NATIONS",
     "Decision",
+    "FactProblem",
     "FactsError",
     "PolicyEngineError",
     "PolicyError",

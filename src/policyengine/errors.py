@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 def did_you_mean(name: object, known: Iterable[str]) -> str:
@@ -47,9 +48,39 @@ class PolicyError(PolicyEngineError):
         self.column = first.column
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> Any:
+        return (PolicyError, (self.problems,))
+
+
+@dataclass(frozen=True)
+class FactProblem:
+    """One problem with the facts: where (``contacts[0].channel``), what, and what is allowed.
+
+    ``code`` is stable, for tools: ``missing``, ``unknown`` (an undeclared fact or field),
+    ``invalid`` (wrong type or form) or ``out_of_range``.
+    """
+
+    path: str
+    message: str
+    allowed: tuple[str, ...] | None = None
+    code: str = "invalid"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "code": self.code, "message": self.message}
+        if self.allowed is not None:
+            out["allowed"] = list(self.allowed)
+        return out
+
+    def __str__(self) -> str:
+        return self.message
+
 
 class FactsError(PolicyEngineError):
-    """The facts given to a decision are missing, mistyped, undeclared or out of range."""
+    """The facts given to a decision are missing, mistyped, undeclared or out of range.
+
+    ``problems`` lists every problem found, each a :class:`FactProblem` with the fact's path;
+    ``fact`` and ``allowed`` are those of the first (``fact`` is the top-level fact name).
+    """
 
     def __init__(
         self,
@@ -59,12 +90,39 @@ class FactsError(PolicyEngineError):
         allowed: Sequence[str] | None = None,
         policy: str | None = None,
         decision: str | None = None,
+        problems: Sequence[FactProblem] | None = None,
     ) -> None:
         self.fact = fact
         self.allowed: list[str] | None = list(allowed) if allowed is not None else None
         self.policy = policy
         self.decision = decision
+        if problems is None:
+            problems = [
+                FactProblem(
+                    fact or "", message, tuple(allowed) if allowed is not None else None
+                )
+            ]
+        self.problems: list[FactProblem] = list(problems)
         super().__init__(message)
+
+    def __reduce__(self) -> Any:  # errors cross process boundaries (batch, dask): they pickle
+        return (
+            _rebuild_facts_error,
+            (str(self), self.fact, self.allowed, self.policy, self.decision, self.problems),
+        )
+
+
+def _rebuild_facts_error(
+    message: str,
+    fact: str | None,
+    allowed: list[str] | None,
+    policy: str | None,
+    decision: str | None,
+    problems: list[FactProblem],
+) -> FactsError:
+    return FactsError(
+        message, fact=fact, allowed=allowed, policy=policy, decision=decision, problems=problems
+    )
 
 
 class UnknownNameError(PolicyEngineError):
@@ -74,3 +132,10 @@ class UnknownNameError(PolicyEngineError):
         self.name = name
         self.known = list(known)
         super().__init__(message)
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_unknown_name, (str(self), self.name, self.known))
+
+
+def _rebuild_unknown_name(message: str, name: str, known: list[str]) -> UnknownNameError:
+    return UnknownNameError(message, name=name, known=known)

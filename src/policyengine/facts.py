@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from .durations import parse_date, parse_datetime, to_london
-from .errors import FactsError, did_you_mean
+from .errors import FactProblem, FactsError, did_you_mean
 
 SCALAR_KINDS = ("bool", "int", "string", "enum", "date", "datetime")
 ALL_KINDS = (*SCALAR_KINDS, "list", "record")
@@ -183,9 +183,8 @@ class FactsValidator:
         }
 
     def _error(self, exc: ValidationError, facts: Mapping[str, Any]) -> FactsError:
-        messages: list[str] = []
+        problems: list[FactProblem] = []
         first_fact: str | None = None
-        first_allowed: list[str] | None = None
         # an undeclared fact first: it is usually a misspelling of the one reported missing
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         for err in errors:
@@ -193,7 +192,9 @@ class FactsValidator:
             path = _loc_text(loc)
             name = str(loc[0]) if loc else ""
             vt = self._type_at(loc)
+            code = "invalid"
             if err["type"] == "extra_forbidden":
+                code = "unknown"
                 if len(loc) == 1:
                     hint = did_you_mean(name, self._names)
                     msg = (
@@ -203,28 +204,34 @@ class FactsValidator:
                 else:
                     msg = f"fact '{path}' is not a field of this record"
             elif err["type"] == "missing":
+                code = "missing"
                 desc = f" ({vt.describe()})" if vt else ""
                 msg = f"fact '{path}' is required{desc}"
             else:
+                if err["type"] in ("greater_than_equal", "less_than_equal", "too_long"):
+                    code = "out_of_range"
                 got = _short(err.get("input"))
                 expected = vt.describe() if vt else err["msg"]
                 msg = f"fact '{path}' must be {expected}; got {got}"
                 simple = vt is not None and vt.kind not in ("enum", "list", "record")
                 if simple and err["type"] == "value_error":
                     msg += f" ({err['msg'].removeprefix('Value error, ')})"
-            messages.append(msg)
+            allowed: tuple[str, ...] | None = None
+            if vt is not None and vt.kind == "enum":
+                allowed = vt.values
+            elif vt is not None and vt.kind == "list" and vt.of and vt.of.kind == "enum":
+                allowed = vt.of.values
+            problems.append(FactProblem(path, msg, allowed, code))
             if first_fact is None:
                 first_fact = name
-                if vt is not None and vt.kind == "enum":
-                    first_allowed = list(vt.values)
-                elif vt is not None and vt.kind == "list" and vt.of and vt.of.kind == "enum":
-                    first_allowed = list(vt.of.values)
+        first = problems[0] if problems else None
         return FactsError(
-            f"{self.policy}.{self.decision}: " + "; ".join(messages),
+            f"{self.policy}.{self.decision}: " + "; ".join(p.message for p in problems),
             fact=first_fact,
-            allowed=first_allowed,
+            allowed=first.allowed if first is not None else None,
             policy=self.policy,
             decision=self.decision,
+            problems=problems,
         )
 
     def _type_at(self, loc: tuple[int | str, ...]) -> ValueType | None:
