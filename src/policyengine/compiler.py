@@ -25,7 +25,7 @@ from .expressions import (
     compile_value,
 )
 from .facts import ALL_KINDS, MOMENT, FactsValidator, ValueType
-from .load import LoadedYaml, Path_, load_yaml_file, load_yaml_text
+from .load import LoadedYaml, Path_, read_yaml_file, read_yaml_text
 from .schema import Citation, FactType, PolicyFile, Rule, parse_policy
 
 if TYPE_CHECKING:
@@ -618,12 +618,12 @@ def _settle_order(n: int, exceptions: Mapping[int, list[int]]) -> list[int] | No
 
 
 def compile_policy_text(text: str, file: str) -> CompiledPolicy:
-    loaded = load_yaml_text(text, file)
+    loaded = read_yaml_text(text, file)
     spec = parse_policy(loaded)
     return _Compiler(loaded, spec).compile(file, text)
 
 
 def compile_policy_file(path: Path) -> CompiledPolicy:
-    loaded = load_yaml_file(path)
+    loaded = read_yaml_file(path)
     spec = parse_policy(loaded)
     return _Compiler(loaded, spec).compile(str(path), loaded.text)

@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .decision import Decision, to_json_value
 from .errors import FactsError, PolicyEngineError, PolicyError, Problem, UnknownNameError
-from .load import LoadedYaml, load_yaml_file
+from .load import LoadedYaml, read_yaml_file
 from .policyset import PolicySet
+from .schema import validation_problems
 
 
 class _Strict(BaseModel):
@@ -147,15 +148,22 @@ def _check_error(scenario: Scenario, error: PolicyEngineError | None) -> list[st
 def run_scenario_file(path: Path, policies: PolicySet) -> TestRun:
     run = TestRun()
     try:
-        loaded: LoadedYaml = load_yaml_file(path)
-        spec = ScenarioFile.model_validate(loaded.data)
+        loaded: LoadedYaml = read_yaml_file(path)
     except PolicyError as exc:
         run.problems.extend(exc.problems)
         return run
+    run.problems.extend(loaded.problems)
+    if not isinstance(loaded.data, dict):
+        if not run.problems:
+            run.problems.append(loaded.problem(
+                (), "a scenario file is a mapping with 'policy' and 'scenarios'"))
+        return run
+    try:
+        spec = ScenarioFile.model_validate(loaded.data)
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            run.problems.append(loaded.problem(loc, f"{'.'.join(map(str, loc))}: {err['msg']}"))
+        run.problems.extend(validation_problems(exc, ScenarioFile, loaded))
+    if run.problems:
+        run.problems.sort(key=lambda p: (p.line, p.column))
         return run
     for i, scenario in enumerate(spec.scenarios):
         line = loaded.position(("scenarios", i)).line
