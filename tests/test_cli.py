@@ -71,12 +71,12 @@ def test_unreadable_facts_and_bad_json(capsys: pytest.CaptureFixture[str],
                                        tmp_path: Path) -> None:
     code, _, err = run(capsys, "decide", "halton_conduct", "in_scope", "--facts",
                        str(tmp_path / "missing.json"), "--policies", HALTON)
-    assert code == 2 and "cannot read the facts file" in err
+    assert code == 2 and "the facts file" in err and "No such file or directory" in err
     bad = tmp_path / "bad.json"
     bad.write_text("{person_type: tenant}")
     code, _, err = run(capsys, "decide", "halton_conduct", "in_scope", "--facts", str(bad),
                        "--policies", HALTON)
-    assert code == 2 and "not valid JSON (line 1, column 2" in err
+    assert code == 2 and "not valid JSON" in err and "(line 1, column 2)" in err
 
 
 def test_unknown_policy_and_decision_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

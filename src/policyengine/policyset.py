@@ -143,10 +143,10 @@ def load_policies(path: str | Path | Sequence[str | Path] | None = None) -> Poli
     seen: set[Path] = set()
     for root in roots:
         if not root.exists():
-            raise PolicyError(Problem(str(root), 0, 0, "no such file or directory"))
+            raise PolicyError(Problem(str(root), 1, 1, "no such file or directory"))
         found = policy_files(root)
         if not found:
-            raise PolicyError(Problem(str(root), 0, 0, "no policy files (*.yaml) here"))
+            raise PolicyError(Problem(str(root), 1, 1, "no policy files (*.yaml) here"))
         for file in found:
             if file.resolve() not in seen:
                 seen.add(file.resolve())
