@@ -136,7 +136,7 @@ def test_unquoted_yes_in_an_enum_gets_a_hint() -> None:
         "when: {shade: dark}", "when: {shade: yes}"
     )
     (msg,) = problems(text)
-    assert "quote it" in msg
+    assert "YAML read the unquoted yes as true: write it in quotes, 'yes'" in msg
 
 
 def test_ordered_test_needs_an_ordered_enum() -> None:

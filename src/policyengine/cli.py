@@ -318,6 +318,8 @@ def _run(argv: Sequence[str] | None) -> int:
     except OSError as exc:
         if exc.errno in _WRITE_ERRORS:
             _detach_stdout()
+            _say(f"error: cannot write the output: {exc.strerror or exc}")
+            return EXIT_BAD_INPUT
         where = f": {exc.filename}" if exc.filename else ""
         _say(f"error: {exc.strerror or exc}{where}")
         return EXIT_BAD_INPUT

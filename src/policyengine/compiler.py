@@ -446,7 +446,9 @@ class _Compiler:
         for ri, rspec in enumerate(dspec.rules):
             rpath = (*path, "rules", ri)
             if rspec.id in ids:
-                self.fail((*rpath, "id"), f"rule id '{rspec.id}' is used twice in {dname}")
+                first = self.loaded.position((*path, "rules", ids[rspec.id], "id")).line
+                self.fail((*rpath, "id"), f"rule id '{rspec.id}' is used twice in {dname} "
+                                          f"(first at line {first}); give each rule its own id")
                 continue
             ids[rspec.id] = ri
             scope.rule = rspec.id

@@ -267,11 +267,13 @@ def _holds(expr: Expr) -> Cond:
 def _check_member(vt: ValueType, value: Any, path: Path_, scope: Scope, fact: str) -> None:
     if vt.kind == "enum":
         if not isinstance(value, str) or value not in vt.values:
-            hint = (
-                " (YAML read an unquoted yes/no/on/off as true/false: quote it)"
-                if isinstance(value, bool)
-                else did_you_mean(str(value), list(vt.values))
-            )
+            written = scope.loaded.written.get(path)
+            if isinstance(value, bool):
+                shown = written or _fmt(value)
+                hint = (f" (YAML read the unquoted {shown} as {_fmt(value)}: write it in "
+                        f"quotes, '{shown}')")
+            else:
+                hint = did_you_mean(str(value), list(vt.values))
             raise scope.fail(
                 path,
                 f"'{_fmt(value)}' is not a value of {fact}; allowed: {', '.join(vt.values)}{hint}",
@@ -391,7 +393,9 @@ def _operator_test(
         return Cond(ordered, f"{name} {words} {_fmt(arg)}", facts=facts)
 
     known = ["is", "in", "not_in", "present", *ORDER_TESTS]
-    raise scope.fail(path, f"unknown test '{op}' on {name}{did_you_mean(op, known)}", key=True)
+    raise scope.fail(path, f"unknown test '{op}' on {name}{did_you_mean(op, known)}; the tests "
+                     f"are: {', '.join(known)} (for one of several values, write a list: "
+                     f"{name}: [a, b])", key=True)
 
 
 def _list_test(
@@ -456,7 +460,8 @@ def _list_test(
     known = ["includes", "includes_any", "includes_all", "includes_none", "empty", "present",
              "count_at_least", "count_below"]
     raise scope.fail(
-        path, f"unknown test '{op}' on the list {name}{did_you_mean(op, known)}", key=True
+        path, f"unknown test '{op}' on the list {name}{did_you_mean(op, known)}; the tests on a "
+        f"list are: {', '.join(known)}", key=True
     )
 
 
@@ -529,7 +534,7 @@ def _compile_operator(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
         return _outcome_ref(node["outcome"], (*path, "outcome"), scope)
     if keys == {"interpretation"}:
         name = node["interpretation"]
-        if name not in scope.interpretations:
+        if not isinstance(name, str) or name not in scope.interpretations:
             raise scope.fail(
                 (*path, "interpretation"),
                 f"unknown interpretation '{name}'"
@@ -667,7 +672,7 @@ def _duration(
     interps: frozenset[str] = frozenset()
     if isinstance(node, dict) and set(node) == {"interpretation"}:
         name = node["interpretation"]
-        if name not in scope.interpretations:
+        if not isinstance(name, str) or name not in scope.interpretations:
             raise scope.fail(path, f"unknown interpretation '{name}'")
         interps = frozenset([name])
         node = scope.interpretations[name]
@@ -812,6 +817,9 @@ def _sample(spec: Any, path: Path_, scope: Scope) -> Expr:
         raise scope.fail(path, "'sample' takes 'of', 'percent' and 'salt'")
     key = compile_value(spec["of"], (*path, "of"), scope)
     percent = spec["percent"]
+    if isinstance(percent, dict) and set(percent) != {"interpretation"}:
+        raise scope.fail((*path, "percent"), "'percent' is a number from 0 to 100, or "
+                         "{interpretation: name} (a fixed share: not a fact)")
     if isinstance(percent, dict):
         pct_expr = compile_value(percent, (*path, "percent"), scope)
         percent = pct_expr.fn(None)  # type: ignore[arg-type]  # an interpretation is constant

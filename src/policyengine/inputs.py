@@ -162,6 +162,23 @@ def decode_utf8(data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+def one_line(message: str, limit: int = 2_000) -> str:
+    """A message on one line (a newline or control character in a quoted name escaped)."""
+    if not message.isprintable():
+        message = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in message)
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def excerpt(value: object, limit: int = 40) -> str:
+    """A value quoted for a message: one line, control characters escaped, long text cut."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return f"'{text}'"
+
+
 def _os_reason(exc: OSError) -> str:
     reason = exc.strerror or str(exc)
     return f"cannot read the file: {reason}"

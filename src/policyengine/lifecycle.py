@@ -121,6 +121,25 @@ class DueSpec(_Strict):
     facts: dict[str, Any] = {}
     outcome: str | None = None
 
+    @field_validator("facts")
+    @classmethod
+    def _fact_sources(cls, facts: dict[str, Any]) -> dict[str, Any]:
+        """A fact source's names (value, event, each, fields) are single names."""
+        for name, source in facts.items():
+            if not isinstance(source, dict) or not {"value", "each"} & set(map(str, source)):
+                continue
+            for key, given in source.items():
+                if not isinstance(key, str):
+                    raise ValueError(f"the fact source for '{name}' has a key that is not a name")
+                if key in ("value", "event", "each") and not isinstance(given, str):
+                    raise ValueError(f"'{key}' of the fact source for '{name}' is one name, "
+                                     "not a list or mapping")
+                if key == "fields" and not (isinstance(given, dict) and all(
+                        isinstance(k, str) and isinstance(v, str) for k, v in given.items())):
+                    raise ValueError(f"'fields' of the fact source for '{name}' maps record "
+                                     "fields to data field names")
+        return facts
+
 
 class ObligationSpec(_Strict):
     description: str

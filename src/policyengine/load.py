@@ -16,6 +16,7 @@ are read (see :func:`~policyengine.inputs.read_regular_file`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 import yaml
 
 from .errors import PolicyError, Problem
-from .inputs import Limits, UnreadableInput, decode_utf8, read_regular_file
+from .inputs import Limits, UnreadableInput, decode_utf8, one_line, read_regular_file
 from .yaml_messages import syntax_problem
 
 Path_ = tuple[str | int, ...]
@@ -81,7 +82,7 @@ class LoadedYaml:
 
     def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
         pos = self.position(path, key=key)
-        return Problem(self.file, pos.line, pos.column, message)
+        return Problem(self.file, pos.line, pos.column, one_line(message))
 
     def within_invalid(self, path: Path_) -> bool:
         """Whether ``path`` is, or lies under, a value that could not be read."""
@@ -211,7 +212,8 @@ class _Builder:
 
     def fail(self, node: Any, message: str, path: Path_ | None = None) -> Any:
         pos = _mark(node)
-        self.loaded.problems.append(Problem(self.loaded.file, pos.line, pos.column, message))
+        self.loaded.problems.append(
+            Problem(self.loaded.file, pos.line, pos.column, one_line(message)))
         if path is not None:
             self.loaded.invalid.add(path)
         return INVALID
@@ -361,6 +363,20 @@ def _compose(text: str, file: str) -> yaml.Node:
     return root
 
 
+#: Characters YAML does not allow in a file (control characters, lone surrogates, ...).
+_NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _bad_character(text: str, index: int, file: str) -> Problem:
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    code = ord(text[index])
+    what = ("not a valid character (half of a surrogate pair)" if 0xD800 <= code <= 0xDFFF
+            else "a control character")
+    return Problem(file, line, column, f"the character U+{code:04X} is {what} and cannot appear "
+                                       "in a YAML file; remove it")
+
+
 def read_yaml_text(text: str, file: str, limits: Limits | None = None) -> LoadedYaml:
     """Parse one YAML document; values that cannot be read are left in ``problems``.
 
@@ -372,6 +388,9 @@ def read_yaml_text(text: str, file: str, limits: Limits | None = None) -> Loaded
         raise PolicyError(Problem(file, 1, 1, f"the text is {len(text):,} characters, more than "
                                               f"the {limits.max_file_bytes:,} allowed; "
                                               f"{limits.hint('max_file_bytes')}"))
+    bad = _NOT_YAML.search(text)
+    if bad is not None:
+        raise PolicyError(_bad_character(text, bad.start(), file))
     _measure(text, file, limits)
     root = _compose(text, file)
     loaded = LoadedYaml(file=file, text=text, data=None)

@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .errors import PolicyError, Problem, did_you_mean
+from .inputs import excerpt
 from .load import LoadedYaml, Path_
 
 IDENT = r"^[a-z][a-z0-9_]*$"
@@ -38,17 +39,17 @@ def _fact_name(name: str) -> str:
             "fact_name",
             "'{name}' cannot name a fact: use lowercase letters, digits and _, starting with a "
             "letter",
-            {"name": name[:40]},
+            {"name": excerpt(name)[1:-1]},
         )
     if keyword.iskeyword(name):
         raise PydanticCustomError(
             "fact_name", "'{name}' is a Python keyword and cannot name a fact; choose another "
-            "name (for example '{name}_date')", {"name": name})
+            "name (for example '{name}_date')", {"name": excerpt(name)[1:-1]})
     if name in RESERVED_NAMES or name.startswith("model_"):
         raise PydanticCustomError(
             "fact_name", "'{name}' is reserved (names beginning model_ and the names of "
             "pydantic's own methods, such as copy, dict, json, schema and validate); choose "
-            "another name", {"name": name})
+            "another name", {"name": excerpt(name)[1:-1]})
     return name
 
 
@@ -302,6 +303,8 @@ def _wording(err: Any, loaded: LoadedYaml, path: Path_) -> str:
     written = loaded.written.get(path)
     if kind == "fact_name":
         return str(err["msg"])
+    if kind == "value_error":
+        return f"{where}: {str(err['msg']).removeprefix('Value error, ')}"
     if kind in ("string_type", "literal_error") and written is not None:
         if isinstance(got, bool):
             read = f"as {'true' if got else 'false'}"
@@ -320,7 +323,7 @@ def _wording(err: Any, loaded: LoadedYaml, path: Path_) -> str:
         if isinstance(got, str):
             better = _iso_date(got)
             hint = f" ({better})" if better else ""
-            return (f"{where}: '{got[:40]}' is not a date; write dates as YYYY-MM-DD{hint}")
+            return f"{where}: {excerpt(got)} is not a date; write dates as YYYY-MM-DD{hint}"
         if isinstance(got, dt.datetime):
             return f"{where}: a date (YYYY-MM-DD) without a time of day"
         return f"{where}: must be a date YYYY-MM-DD, not {_kind(got)}"
@@ -330,10 +333,10 @@ def _wording(err: Any, loaded: LoadedYaml, path: Path_) -> str:
     if kind == "string_pattern_mismatch":
         pattern = err.get("ctx", {}).get("pattern", "")
         if pattern == IDENT:
-            return (f"{where}: '{str(got)[:40]}' is not a valid name: use lowercase letters, "
+            return (f"{where}: {excerpt(got)} is not a valid name: use lowercase letters, "
                     "digits and _, starting with a letter")
         if ":" in pattern:
-            return f"{where}: '{str(got)[:40]}' is not a time: write it as \"HH:MM\" (24-hour)"
+            return f"{where}: {excerpt(got)} is not a time: write it as \"HH:MM\" (24-hour)"
     if kind == "too_short":
         return f"{where}: must not be empty"
     simple = {"bool_type": "true or false", "int_type": "a whole number", "list_type": "a list",
@@ -345,8 +348,7 @@ def _wording(err: Any, loaded: LoadedYaml, path: Path_) -> str:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else _kind(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    return excerpt(value) if isinstance(value, str) else _kind(value)
 
 
 _DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem
+from .inputs import one_line
 
 _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -38,6 +39,11 @@ _INDENT_RULE = ("indent with spaces so that the keys of one mapping, and the '-'
 
 def syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     """One positioned problem for a PyYAML syntax error, in words an author can act on."""
+    problem = _syntax_problem(exc, text, file)
+    return Problem(problem.file, problem.line, problem.column, one_line(problem.message))
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = str(exc.problem or "")
