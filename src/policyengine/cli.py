@@ -90,6 +90,13 @@ def cmd_check(args: argparse.Namespace) -> int:
                     print(problem)
                 problems += len(exc.problems)
                 continue
+            if args.require_signoff:
+                from .interpretations import signoff_problems
+
+                unsigned = signoff_problems(policy)
+                for problem in unsigned:
+                    print(problem)
+                problems += len(unsigned)
             if args.sources is not None:
                 result = check_quotes(policy, Path(args.sources))
                 for problem in result.problems:
@@ -164,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*")
     p.add_argument("--sources", metavar="DIR", default=None,
                    help="also check every quote against the documents in DIR")
+    p.add_argument("--require-signoff", action="store_true",
+                   help="fail while any interpretation is not signed off")
 
     p = sub.add_parser("list", help="list policies, their decisions and facts")
     policies_option(p)
@@ -182,7 +191,7 @@ def _add_optional_commands(sub: Any, policies_option: Any) -> None:
     """Commands that live in their own modules (verify, monitor)."""
     import importlib
 
-    for name in ("verify", "monitor"):
+    for name in ("verify", "monitor", "interpretations"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:

@@ -73,7 +73,9 @@ def explain_text(decision: Decision, policy: CompiledPolicy) -> str:
     if decision.interpretations:
         lines += ["", "Interpretations beyond the text (for the policy owner to sign off)"]
         for interp in decision.interpretations:
-            signed = "signed off" if interp["signed_off"] else "not yet signed off"
+            signed = (f"signed off by {interp.get('signed_off_by')} on "
+                      f"{interp.get('signed_off_on')}" if interp["signed_off"]
+                      else "not yet signed off")
             value = json.dumps(interp["value"], ensure_ascii=False)
             lines.append(_wrap(f"- {interp['name']} = {value} ({signed})", "  "))
             lines.append(_wrap(interp["note"], "      "))

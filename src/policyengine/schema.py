@@ -58,12 +58,32 @@ class CalendarSpec(Strict):
     office_closes_at_interpretation: str | None = None
 
 
+class SignOff(Strict):
+    """Who signed an interpretation off for the policy owner, and when."""
+
+    by: str = Field(min_length=1)
+    """The name (and role) of the person who signed the interpretation off."""
+    on: dt.date
+    """The date it was signed off (YYYY-MM-DD)."""
+
+
+SIGN_OFF_HINT = "write signed_off: {by: NAME, on: YYYY-MM-DD} (who signed it off, and when)"
+
+
 class Interpretation(Strict):
     """A place where the encoding goes beyond the text: named, with its value, for sign-off."""
 
     value: Any = None
     note: str
-    signed_off: bool = False
+    signed_off: Literal[False] | SignOff = False
+
+    @field_validator("signed_off", mode="before")
+    @classmethod
+    def _who_and_when(cls, value: Any) -> Any:
+        if value is True:
+            raise ValueError(f"signed_off: true does not say who signed it off or when; "
+                             f"{SIGN_OFF_HINT}")
+        return value
 
 
 
