@@ -85,10 +85,10 @@ def policy_interpretations(policy: CompiledPolicy) -> list[InterpretationEntry]:
         for name, note in lifecycle.interpretations.items():
             found.append((note, ("lifecycles", lname, "interpretations", name), lname))
     entries: list[InterpretationEntry] = []
-    for note, path, lifecycle in found:
+    for note, path, owner in found:
         pos = policy.loaded.position(path, key=True)
         entries.append(InterpretationEntry(policy.id, note, policy.file, pos.line, pos.column,
-                                           lifecycle, tuple(users.get(note.name, ()))))
+                                           owner, tuple(users.get(note.name, ()))))
     entries.sort(key=lambda e: e.line)
     return entries
 
