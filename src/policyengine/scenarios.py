@@ -22,39 +22,69 @@ from .policyset import PolicySet
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Expectation(_Strict):
+    """What must come out of a scenario's decision (each key listed is checked)."""
+
     status: Literal["decided", "needs_judgement", "not_applicable"] | None = None
+    """decided, needs_judgement or not_applicable (default: not checked)."""
     outcome: dict[str, Any] = {}
+    """Outcome keys that must equal these values (dates YYYY-MM-DD, date-times ISO with offset,
+    lists in order).
+    """
     absent: list[str] = []
+    """Outcome keys that must not be set."""
     fired: list[str] | None = None
+    """Exactly these rules fired, in this order (optional)."""
     interpretations: list[str] = []
+    """Interpretations that must be reported (a subset)."""
     considerations: list[str] = []
+    """Consideration ids that must be listed (a subset)."""
     requirements: list[str] = []
+    """Requirement ids that must be listed (a subset)."""
     warnings: int | None = None
+    """How many warnings the decision carries (optional)."""
 
 
 class ErrorExpectation(_Strict):
+    """The error a scenario's decision must raise."""
+
     kind: Literal["facts", "policy", "unknown_name"]
+    """facts, policy or unknown_name."""
     fact: str | None = None
+    """The fact the error must name (optional)."""
     message_contains: str | None = None
+    """Text the error message must contain (optional)."""
 
 
 class Scenario(_Strict):
+    """One decision with given facts and what must come out."""
+
     name: str
+    """The scenario's name, as a test name: say what it shows."""
     decision: str
+    """The decision to take."""
     as_of: dt.date | None = None
+    """The decision date (YYYY-MM-DD); overrides the file's as_of."""
     facts: dict[str, Any] = {}
+    """The facts, as an app would send them (date-times as quoted strings)."""
     expect: Expectation | None = None
+    """What must come out (a scenario has expect or expect_error)."""
     expect_error: ErrorExpectation | None = None
+    """The error that must be raised instead."""
 
 
 class ScenarioFile(_Strict):
+    """Scenario tests of one policy, run by `policyengine test` and `pytest policies/`."""
+
     policy: str
+    """The id of the policy the scenarios test."""
     as_of: dt.date | None = None
+    """The default decision date of every scenario (YYYY-MM-DD)."""
     scenarios: list[Scenario] = Field(min_length=1)
+    """The scenarios, each a test of its own."""
 
 
 @dataclass
