@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import FactsError, PolicyEngineError, PolicyError
+from .errors import FactsError, PolicyEngineError, PolicyError, Problem
 from .policyset import BUNDLED_POLICIES, PolicySet, load_policies
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -76,9 +76,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [BUNDLED_POLICIES]
     problems = 0
     files = 0
+    found: list[Any] = []  # the problems, for --json
+    emit = _collecting(found) if args.json else print
     for root in paths:
         if not root.exists():
-            print(f"{root}:0:0: no such file or directory")
+            emit(Problem(str(root), 0, 0, "no such file or directory"))
             problems += 1
             continue
         for file in policy_files(root):
@@ -87,7 +89,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 policy = compile_policy_file(file)
             except PolicyError as exc:
                 for problem in exc.problems:
-                    print(problem)
+                    emit(problem)
                 problems += len(exc.problems)
                 continue
             if args.require_signoff:
@@ -95,32 +97,60 @@ def cmd_check(args: argparse.Namespace) -> int:
 
                 unsigned = signoff_problems(policy)
                 for problem in unsigned:
-                    print(problem)
+                    emit(problem)
                 problems += len(unsigned)
             if args.sources is not None:
                 result = check_quotes(policy, Path(args.sources))
                 for problem in result.problems:
-                    print(problem)
+                    emit(problem)
                 problems += len(result.problems)
                 if not result.problems:
-                    print(f"{file}: {result.checked} quotes found in their documents")
+                    emit(f"{file}: {result.checked} quotes found in their documents")
+    if args.json:
+        print(json.dumps({"files": files, "problems": found, "ok": not problems}, indent=2,
+                          ensure_ascii=False))
+        return EXIT_FAILED if problems else EXIT_OK
     print(f"checked {files} policy file(s): {problems} problem(s)")
     return EXIT_FAILED if problems else EXIT_OK
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    from .present import list_text
+def _collecting(found: list[Any]) -> Any:
+    """A stand-in for print under --json: problems are kept as data, other lines dropped."""
 
+    def keep(item: Any, *_: Any, **__: Any) -> None:
+        if isinstance(item, Problem):
+            found.append({"file": item.file, "line": item.line, "column": item.column,
+                          "message": item.message})
+
+    return keep
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .present import list_dict, list_text
+
+    if args.json:
+        print(json.dumps(list_dict(_policies(args)), indent=2, ensure_ascii=False))
+        return EXIT_OK
     print(list_text(_policies(args)), end="")
     return EXIT_OK
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .scenarios import coverage, run_scenarios
+    from .scenario_report import run_dict, write_junit
+    from .scenarios import coverage, run_scenarios, selected
 
     policies = _policies(args)
     paths = [Path(p) for p in args.paths] or [Path(args.policies or BUNDLED_POLICIES)]
-    run = run_scenarios(paths, policies)
+    run = run_scenarios(paths, policies, selected(args.k))
+    if args.junit:
+        try:
+            write_junit(run, Path(args.junit))
+        except OSError as exc:
+            raise PolicyEngineError(f"cannot write {args.junit}: {exc.strerror}") from None
+    if args.json:
+        report = run_dict(run, coverage(run, policies) if args.coverage else None)
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_OK if report["ok"] else EXIT_FAILED
     for problem in run.problems:
         print(problem)
     for result in run.results:
@@ -173,14 +203,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also check every quote against the documents in DIR")
     p.add_argument("--require-signoff", action="store_true",
                    help="fail while any interpretation is not signed off")
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
 
     p = sub.add_parser("list", help="list policies, their decisions and facts")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
     policies_option(p)
 
     p = sub.add_parser("test", help="run the YAML scenario tests")
     p.add_argument("paths", nargs="*", help="scenario files or directories (default: policies/)")
     p.add_argument("--coverage", action="store_true", help="report rules and clauses not exercised")
     p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-k", metavar="PATTERN", default=None,
+                   help="run only scenarios whose 'policy.decision: name' contains PATTERN")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--junit", metavar="FILE", default=None,
+                   help="also write the results as JUnit XML to FILE")
     policies_option(p)
 
     _add_optional_commands(sub, policies_option)

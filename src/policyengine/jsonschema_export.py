@@ -31,7 +31,7 @@ from pydantic.json_schema import models_json_schema
 from .facts import ALL_KINDS
 from .lifecycle import _LIST_FIELDS, LifecycleSpec
 from .scenarios import ScenarioFile
-from .schema import PolicyFile, Rule
+from .schema import PolicyFile
 
 #: Where the generated schemas live inside the package.
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"

@@ -8,7 +8,7 @@ that coverage by rule and by cited clause can be reported.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -174,7 +174,19 @@ def _check_error(scenario: Scenario, error: PolicyEngineError | None) -> list[st
     return failures
 
 
-def run_scenario_file(path: Path, policies: PolicySet) -> TestRun:
+def selected(pattern: str | None) -> Callable[[str], bool] | None:
+    """A filter for ``-k PATTERN``: the scenarios whose ``policy.decision: name`` contains it
+    (ignoring case)."""
+    if not pattern:
+        return None
+    wanted = pattern.lower()
+    return lambda full_name: wanted in full_name.lower()
+
+
+def run_scenario_file(
+    path: Path, policies: PolicySet, select: Callable[[str], bool] | None = None
+) -> TestRun:
+    """Run a scenario file's scenarios (those ``select`` accepts by their full name)."""
     run = TestRun()
     try:
         loaded: LoadedYaml = load_yaml_file(path)
@@ -188,6 +200,9 @@ def run_scenario_file(path: Path, policies: PolicySet) -> TestRun:
             run.problems.append(loaded.problem(loc, f"{'.'.join(map(str, loc))}: {err['msg']}"))
         return run
     for i, scenario in enumerate(spec.scenarios):
+        if select is not None and not select(f"{spec.policy}.{scenario.decision}: "
+                                             f"{scenario.name}"):
+            continue
         line = loaded.position(("scenarios", i)).line
         result = ScenarioResult(str(path), line, scenario.name, spec.policy, scenario.decision, [])
         if (scenario.expect is None) == (scenario.expect_error is None):
@@ -228,10 +243,12 @@ def scenario_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def run_scenarios(paths: Iterable[Path], policies: PolicySet) -> TestRun:
+def run_scenarios(
+    paths: Iterable[Path], policies: PolicySet, select: Callable[[str], bool] | None = None
+) -> TestRun:
     run = TestRun()
     for path in scenario_files(paths):
-        one = run_scenario_file(path, policies)
+        one = run_scenario_file(path, policies, select)
         run.results.extend(one.results)
         run.problems.extend(one.problems)
     return run
