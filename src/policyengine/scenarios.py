@@ -204,31 +204,37 @@ def run_scenario_file(
                                              f"{scenario.name}"):
             continue
         line = loaded.position(("scenarios", i)).line
-        result = ScenarioResult(str(path), line, scenario.name, spec.policy, scenario.decision, [])
-        if (scenario.expect is None) == (scenario.expect_error is None):
-            result.failures.append("a scenario has either 'expect' or 'expect_error'")
-            run.results.append(result)
-            continue
-        as_of = scenario.as_of or spec.as_of
-        error: PolicyEngineError | None = None
-        decision: Decision | None = None
-        try:
-            decision = policies.decide(
-                spec.policy, scenario.decision, _json_facts(scenario.facts), as_of
-            )
-        except PolicyEngineError as exc:
-            error = exc
-        if scenario.expect_error is not None:
-            result.failures = _check_error(scenario, error)
-        elif error is not None:
-            result.failures = [f"unexpected {type(error).__name__}: {error}"]
-        else:
-            assert decision is not None
-            result.failures = _check(scenario, decision)
-        if decision is not None:
-            result.fired = decision.fired_rules
-        run.results.append(result)
+        run.results.append(run_scenario(spec, scenario, policies, str(path), line))
     return run
+
+
+def run_scenario(
+    spec: ScenarioFile, scenario: Scenario, policies: PolicySet, file: str, line: int
+) -> ScenarioResult:
+    """Take one scenario's decision and check what came out."""
+    result = ScenarioResult(file, line, scenario.name, spec.policy, scenario.decision, [])
+    if (scenario.expect is None) == (scenario.expect_error is None):
+        result.failures.append("a scenario has either 'expect' or 'expect_error'")
+        return result
+    as_of = scenario.as_of or spec.as_of
+    error: PolicyEngineError | None = None
+    decision: Decision | None = None
+    try:
+        decision = policies.decide(
+            spec.policy, scenario.decision, _json_facts(scenario.facts), as_of
+        )
+    except PolicyEngineError as exc:
+        error = exc
+    if scenario.expect_error is not None:
+        result.failures = _check_error(scenario, error)
+    elif error is not None:
+        result.failures = [f"unexpected {type(error).__name__}: {error}"]
+    else:
+        assert decision is not None
+        result.failures = _check(scenario, decision)
+    if decision is not None:
+        result.fired = decision.fired_rules
+    return result
 
 
 def scenario_files(paths: Iterable[Path]) -> list[Path]:
