@@ -228,7 +228,8 @@ def _add_optional_commands(sub: Any, policies_option: Any) -> None:
     """Commands that live in their own modules (verify, monitor)."""
     import importlib
 
-    for name in ("verify", "monitor", "interpretations", "jsonschema_export"):
+    for name in ("verify", "monitor", "interpretations", "jsonschema_export",
+                 "fmt"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:
