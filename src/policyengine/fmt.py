@@ -158,9 +158,12 @@ def format_text(text: str, file: str = "<text>") -> str:
     layout.unfold(data, 0, 0)
     out = io.StringIO()
     yaml.dump(data, out)
-    formatted = "\n".join(line.rstrip() for line in out.getvalue().splitlines()) + "\n"
-    after = load_yaml_text(formatted, file)
-    if after.data != before.data:
+    dumped = out.getvalue()
+    tidy = "\n".join(line.rstrip(" \t") for line in dumped.split("\n"))
+    for formatted in (tidy, dumped):  # trailing spaces may be text (in a literal block)
+        if load_yaml_text(formatted, file).data == before.data:
+            break
+    else:
         raise PolicyError(Problem(file, 1, 1, "fmt would change what this file means; it is "
                                               "left as it is (please report this)"))
     return formatted
