@@ -113,7 +113,7 @@ def test_list_shows_decisions_and_facts(capsys: pytest.CaptureFixture[str]) -> N
     code, out, _ = run(capsys, "list", "--policies", HALTON)
     assert code == 0
     assert "halton_conduct: Halton Housing, Customer Code of Conduct" in out
-    assert "sanction (collect, 11 rules)" in out
+    assert "sanction (collect, 14 rules)" in out
     assert "severity: one of low, medium, high, severe (in rising order)" in out
     assert "notified_on: a date YYYY-MM-DD (optional)" in out
 
@@ -122,7 +122,7 @@ def test_test_command_runs_scenarios(capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(capsys, "test", str(POLICIES / "scenarios" / "halton_conduct.yaml"),
                        "--policies", HALTON, "--coverage")
     assert code == 0, out
-    assert "coverage halton_conduct: rules 29/29 (100%)" in out
+    assert "coverage halton_conduct: rules 33/33 (100%)" in out
     assert out.strip().endswith("0 failed")
 
 

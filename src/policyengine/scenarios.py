@@ -31,6 +31,7 @@ class Expectation(_Strict):
     absent: list[str] = []
     fired: list[str] | None = None
     interpretations: list[str] = []
+    interpretations_absent: list[str] = []  # interpretations that must not be reported
     considerations: list[str] = []
     requirements: list[str] = []
     warnings: int | None = None
@@ -118,6 +119,9 @@ def _check(scenario: Scenario, decision: Decision) -> list[str]:
     for name in exp.interpretations:
         if name not in names:
             failures.append(f"interpretation '{name}' not reported (reported: {sorted(names)})")
+    for name in exp.interpretations_absent:
+        if name in names:
+            failures.append(f"interpretation '{name}' is reported, but did not shape this answer")
     for kind in ("considerations", "requirements"):
         ids = {c["id"] for c in outcome.get(kind, [])}
         for wanted in getattr(exp, kind):

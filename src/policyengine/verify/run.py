@@ -1,7 +1,7 @@
 """Run every check on every decision of a policy set and gather one :class:`VerifyReport`.
 
-For each decision: the static checks, then the ``well_formed`` and ``null_is_absent`` properties
-and the declared invariants over generated facts. A property failure the static checks already
+For each decision: the static checks, then the ``well_formed``, ``interpretations_earned`` and
+``null_is_absent`` properties and the declared invariants over generated facts. A property failure the static checks already
 report is left out (theirs has the smaller example); a tentative static finding the generated facts
 refute is dropped.
 """
@@ -13,6 +13,7 @@ import time
 from ..compiler import CompiledDecision
 from ..errors import PolicyEngineError, PolicyError, Problem
 from ..policyset import PolicySet
+from .interpretations import interpretations_earned_check
 from .invariants import CompiledInvariant, compile_invariants
 from .properties import Property, property_seed, run_properties
 from .report import DEFAULT_EFFORT, Finding, PropertyStat, VerifyReport
@@ -70,7 +71,9 @@ def _verify_decision(
     observed = Observed(pairs=tuple(
         (t.refute[1], t.refute[2]) for t in static.tentative if t.refute[0] == "differ"))
     properties = [Property("well_formed", "well_formed", decision.line,
-                           well_formed_check(decision, observed))]
+                           well_formed_check(decision, observed)),
+                  Property("interpretations_earned", "interpretations_earned", decision.line,
+                           interpretations_earned_check(decision))]
     if any(vt.optional for vt in decision.facts.values()):
         properties.append(Property("null_is_absent", "null_is_absent", decision.line,
                                    null_is_absent_check(decision)))
