@@ -1,9 +1,9 @@
 """Run every check on every decision of a policy set and gather one :class:`VerifyReport`.
 
 For each decision: the static checks, then the ``well_formed``, ``interpretations_earned`` and
-``null_is_absent`` properties and the declared invariants over generated facts. A property failure the static checks already
-report is left out (theirs has the smaller example); a tentative static finding the generated facts
-refute is dropped.
+``null_is_absent`` properties and the declared invariants over generated facts. A property failure
+the static checks already report is left out (theirs has the smaller example); a tentative static
+finding the generated facts refute is dropped.
 """
 
 from __future__ import annotations
