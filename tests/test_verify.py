@@ -558,3 +558,16 @@ def test_interpretations_must_be_earned_by_the_rules_that_fired() -> None:
     verdict = interpretations_earned_check(silent)(
         Case(silent, {"person_type": "contractor"}, as_of))
     assert verdict.state == "failed" and "omits contractor_is_approved" in verdict.message
+
+
+def test_verify_without_hypothesis_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In a plain `pip install` (no hypothesis) verify names the extra, exit 2, no traceback."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "hypothesis", None)
+    code = main(["verify", str(BUNDLED_POLICIES / "halton_conduct.yaml")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "housing-policyengine[verify]" in err and "Traceback" not in err

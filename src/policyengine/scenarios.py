@@ -202,6 +202,26 @@ def scenario_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+def policy_dirs_for(paths: Iterable[Path]) -> list[Path]:
+    """Where the policies of these scenario paths live: a directory's own ``*.yaml`` when it has a
+    ``scenarios/`` folder; the folder above a ``scenarios/`` folder or a file in one; otherwise
+    the folder the scenario file is in."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            if (path / "scenarios").is_dir():
+                where = path
+            elif path.name == "scenarios":
+                where = path.parent
+            else:
+                where = path
+        else:
+            where = path.parent.parent if path.parent.name == "scenarios" else path.parent
+        if where not in found:
+            found.append(where)
+    return found
+
+
 def run_scenarios(paths: Iterable[Path], policies: PolicySet) -> TestRun:
     run = TestRun()
     for path in scenario_files(paths):

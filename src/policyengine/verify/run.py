@@ -25,6 +25,24 @@ class VerifyInputError(PolicyEngineError):
     """Bad input to ``verify`` that is not a policy problem (e.g. a bad ``--effort``)."""
 
 
+#: How to get what the property checks need.
+INSTALL_HINT = "pip install 'housing-policyengine[verify]'"
+
+
+class VerifyUnavailable(PolicyEngineError):
+    """hypothesis (the ``verify`` extra) is not installed."""
+
+
+def _require_hypothesis() -> None:
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        raise VerifyUnavailable(
+            "policyengine verify generates facts with hypothesis, which is not installed here; "
+            f"install the 'verify' extra: {INSTALL_HINT}"
+        ) from None
+
+
 def verify_policies(
     policies: PolicySet, *, max_examples: int = DEFAULT_EFFORT, seed: int | None = 0
 ) -> VerifyReport:
@@ -36,6 +54,7 @@ def verify_policies(
     """
     if max_examples < 1:
         raise VerifyInputError("max_examples must be at least 1")
+    _require_hypothesis()
     started = time.perf_counter()
     decisions = [d for policy in policies for d in policy.decisions.values()]
     invariants: dict[tuple[str, str], list[CompiledInvariant]] = {}
