@@ -26,7 +26,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_wheel_carries_the_bundled_policies(built: Path) -> None:
     (wheel,) = built.glob("*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
     for policy in ("halton_conduct", "platform_commitments", "kingdom_relations",
                    "citizen_persistent_contact"):
         assert f"policyengine/_bundled/{policy}.yaml" in names
@@ -36,7 +37,8 @@ def test_wheel_carries_the_bundled_policies(built: Path) -> None:
 
 def test_sdist_carries_what_its_tests_need(built: Path) -> None:
     (sdist,) = built.glob("*.tar.gz")
-    names = tarfile.open(sdist).getnames()
+    with tarfile.open(sdist) as archive:
+        names = archive.getnames()
     top = names[0].split("/")[0]
     for needed in ("LICENSE", "tests/conftest.py", "tests/oracle/reference.py",
                    "tests/broken_policies/gap.yaml", "policies/halton_conduct.yaml",
