@@ -40,6 +40,8 @@ class Expectation(_Strict):
     """Exactly these rules fired, in this order (optional)."""
     interpretations: list[str] = []
     """Interpretations that must be reported (a subset)."""
+    interpretations_absent: list[str] = []
+    """Interpretations that must not be reported."""
     considerations: list[str] = []
     """Consideration ids that must be listed (a subset)."""
     requirements: list[str] = []
@@ -148,6 +150,9 @@ def _check(scenario: Scenario, decision: Decision) -> list[str]:
     for name in exp.interpretations:
         if name not in names:
             failures.append(f"interpretation '{name}' not reported (reported: {sorted(names)})")
+    for name in exp.interpretations_absent:
+        if name in names:
+            failures.append(f"interpretation '{name}' is reported, but did not shape this answer")
     for kind in ("considerations", "requirements"):
         ids = {c["id"] for c in outcome.get(kind, [])}
         for wanted in getattr(exp, kind):
@@ -246,6 +251,26 @@ def scenario_files(paths: Iterable[Path]) -> list[Path]:
             found.extend(sorted(p for p in base.glob("*.yaml") if p.is_file()))
         else:
             found.append(path)
+    return found
+
+
+def policy_dirs_for(paths: Iterable[Path]) -> list[Path]:
+    """Where the policies of these scenario paths live: a directory's own ``*.yaml`` when it has a
+    ``scenarios/`` folder; the folder above a ``scenarios/`` folder or a file in one; otherwise
+    the folder the scenario file is in."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            if (path / "scenarios").is_dir():
+                where = path
+            elif path.name == "scenarios":
+                where = path.parent
+            else:
+                where = path
+        else:
+            where = path.parent.parent if path.parent.name == "scenarios" else path.parent
+        if where not in found:
+            found.append(where)
     return found
 
 
