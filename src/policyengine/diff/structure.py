@@ -82,6 +82,19 @@ def _same_type(_o: str, a: ValueType, _n: str, b: ValueType) -> float:
     return 1.0 if _bare(a) == _bare(b) else 0.0
 
 
+def _like_type(_o: str, a: ValueType, _n: str, b: ValueType) -> float:
+    """1 for the same type; for enums (or lists of them) of the same kind, more the more values
+    they share; a little for the same kind otherwise."""
+    if _bare(a) == _bare(b):
+        return 1.0
+    if a.kind != b.kind or a.optional != b.optional:
+        return 0.0
+    va, vb = enum_of(a), enum_of(b)
+    if va is not None and vb is not None:
+        return 0.5 + 0.5 * len(set(va) & set(vb)) / max(len(va), len(vb))
+    return 0.6
+
+
 def _enum_values(old: tuple[str, ...], new: tuple[str, ...]) -> NameChanges:
     def score(o: str, _a: Any, n: str, _b: Any) -> float:
         place = 0.5 if old.index(o) == new.index(n) else 0.0
@@ -145,9 +158,10 @@ def _rule_json(decision: CompiledDecision, index: int, with_id: bool) -> str:
 
 
 def decision_changes(old: CompiledDecision, new: CompiledDecision) -> DecisionChanges:
-    facts = match_names(old.facts, new.facts, _same_type, 1.0)
-    retyped = [n for n in new.facts
-               if n in old.facts and _bare(old.facts[n]) != _bare(new.facts[n])]
+    facts = match_names(old.facts, new.facts, _like_type, 0.75)
+    renamed = {b: a for a, b in facts.renamed}
+    retyped = [n for n in new.facts if (n in old.facts or n in renamed)
+               and _bare(old.facts[renamed.get(n, n)]) != _bare(new.facts[n])]
     enum_values: dict[str, NameChanges] = {}
     for name, vt in new.facts.items():
         old_name = name if name in old.facts else next(
