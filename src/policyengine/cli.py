@@ -247,7 +247,7 @@ def _add_optional_commands(sub: Any, policies_option: Any) -> None:
     import importlib
 
     for name in ("verify", "monitor", "interpretations", "jsonschema_export",
-                 "fmt", "diff"):
+                 "fmt", "diff", "render"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:
