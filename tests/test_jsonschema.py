@@ -280,3 +280,17 @@ def test_schema_and_models_agree_on_mutated_policies(
             continue
     assert models_accept(data) == (not schema_errors(POLICY_VALIDATOR, data)), (
         mutations, schema_errors(POLICY_VALIDATOR, data)[:3])
+
+
+def test_a_schema_from_another_pydantic_is_compared_by_what_it_says(tmp_path: Path) -> None:
+    write_schemas(tmp_path)
+    path = tmp_path / "policy.schema.json"
+    other = json.loads(path.read_text())
+    other["$comment"] = "written by an older pydantic"
+    other["$defs"]["Rule"]["properties"]["cite"] = {"allOf": [{"description": "wrapped"}],
+                                                    **other["$defs"]["Rule"]["properties"]["cite"]}
+    path.write_text(json.dumps(other))
+    assert stale_schemas(tmp_path) == []  # only the wrapping differs
+    other["$defs"]["Rule"]["properties"]["because"]["description"] = "something else"
+    path.write_text(json.dumps(other))
+    assert stale_schemas(tmp_path) == [path]
