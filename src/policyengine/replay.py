@@ -207,7 +207,8 @@ def _facts_to_use(record: Mapping[str, Any], facts: Mapping[str, Any] | None, re
         return facts
     if facts is not None:
         return facts
-    return _field(record, "facts", dict)
+    recorded: Mapping[str, Any] = _field(record, "facts", dict)
+    return recorded
 
 
 def _diff(recorded: Any, now: Any, path: str, out: list[Difference]) -> None:

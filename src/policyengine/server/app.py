@@ -36,7 +36,7 @@ _HTML_POLICY = (
 
 
 class SecurityHeaders:
-    """Headers on every response: no sniffing, no framing, no referrer; a CSP for pages."""
+    """Headers on every response: no sniffing, no framing, no referrer to other sites, a CSP."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -50,7 +50,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 headers += [(b"x-content-type-options", b"nosniff"),
-                            (b"referrer-policy", b"no-referrer"),
+                            (b"referrer-policy", b"same-origin"),
                             (b"x-frame-options", b"DENY"),
                             (b"content-security-policy", _HTML_POLICY.encode())]
                 message = {**message, "headers": headers}

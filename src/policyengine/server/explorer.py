@@ -93,7 +93,8 @@ def result_view(decision: Decision, policy: CompiledPolicy, schema: dict[str, An
         sub = outcome_schemas.get(key)
         outcomes.append({"key": key, "label": humanise(key),
                          "text": words(value, schema_kind(sub)),
-                         "raw": value if isinstance(value, str) else json.dumps(value),
+                         "raw": value if schema_kind(sub) in ("date", "datetime", "moment")
+                         else None,
                          "hint": (sub or {}).get("description")})
     notes = {
         kind: [{"text": item["text"],
@@ -204,12 +205,14 @@ def _initial(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _same_origin(request: Request) -> bool:
-    """Refuse a form posted from another site (the browser says so in Origin/Sec-Fetch-Site)."""
-    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-        return False
+    """Refuse a form posted from another site: browsers say where a request comes from in
+    Sec-Fetch-Site (or, older ones, Origin); a client that sends neither is not a browser."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site in ("same-origin", "none")
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return origin is None
+    if origin is None:
+        return True
     return urllib.parse.urlsplit(origin).netloc == request.headers.get("host", "")
 
 

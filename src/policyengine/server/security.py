@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import ApiError, error_response
@@ -62,6 +62,7 @@ class TokenAuth:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        response: Response
         if scope["path"].startswith(API_PREFIXES):
             response = error_response(
                 request, 401, "unauthorized",
