@@ -40,6 +40,7 @@ def _listen(host: str, port: int) -> socket.socket:
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        sock.listen(2048)  # queued from now on, before uvicorn starts accepting
     except OSError as exc:
         raise PolicyEngineError(f"cannot listen on {host}:{port}: {exc.strerror or exc}"
                                 ) from None
