@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Response, Served, serve
+from served import Response, Served, serve
 from scenario_cases import ROOT, scenario_requests
 
 import policyengine

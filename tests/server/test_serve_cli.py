@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Served, serve
+from served import Served, serve
 from scenario_cases import ROOT
 
 from policyengine.server import create_app

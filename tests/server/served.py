@@ -1,4 +1,4 @@
-"""A real uvicorn server on a free loopback port, started and stopped by the tests."""
+"""A real uvicorn server on a free loopback port, started and stopped by the tests (helpers)."""
 
 from __future__ import annotations
 
