@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from served import Response, Served, serve
 from scenario_cases import ROOT, scenario_requests
+from served import Response, Served, serve
 
 import policyengine
 from policyengine import FactsError, PolicyError, PolicySet, Problem

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from served import Served, serve
 from scenario_cases import ROOT
+from served import Served, serve
 
 from policyengine import PolicySet
 from policyengine.server import create_app

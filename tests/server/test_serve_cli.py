@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from served import Served, serve
 from scenario_cases import ROOT
+from served import Served, serve
 
 from policyengine.server import create_app
 
