@@ -72,6 +72,7 @@ def serve(app: Any) -> Iterator[Served]:
     """Run ``app`` on uvicorn in a thread, on a socket bound to a free loopback port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as policyengine serve does
     sock.bind(("127.0.0.1", 0))
     host, port = sock.getsockname()
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
