@@ -243,11 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(sub: Any, policies_option: Any) -> None:
-    """Commands that live in their own modules (verify, monitor)."""
+    """Commands that live in their own modules (verify, monitor, replay, serve)."""
     import importlib
 
-    for name in ("verify", "monitor", "interpretations", "jsonschema_export",
-                 "fmt", "diff", "render"):
+    for name in ("verify", "monitor", "replay_log", "serve", "interpretations",
+                 "jsonschema_export", "fmt", "diff", "render"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:
