@@ -294,3 +294,13 @@ def test_a_schema_from_another_pydantic_is_compared_by_what_it_says(tmp_path: Pa
     other["$defs"]["Rule"]["properties"]["because"]["description"] = "something else"
     path.write_text(json.dumps(other))
     assert stale_schemas(tmp_path) == [path]
+
+
+@pytest.mark.parametrize("path", BUNDLED + SCENARIOS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_bundled_files_name_their_schema_for_the_editor(path: Path) -> None:
+    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+    prefix = "# yaml-language-server: $schema="
+    assert first.startswith(prefix)
+    kind = "scenario" if path.parent.name == "scenarios" else "policy"
+    target = (path.parent / first[len(prefix):]).resolve()
+    assert target == (SCHEMA_DIR / f"{kind}.schema.json").resolve()
