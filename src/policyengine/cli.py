@@ -12,17 +12,30 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import PolicyEngineError, PolicyError
+from .errors import PolicyEngineError, PolicyError, Problem
 from .inputs import UnreadableInput, read_json_file
 from .policyset import BUNDLED_POLICIES, PolicySet, load_policies
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def engine_version() -> str:
+    """The installed distribution's version (the package's own constant when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("housing-policyengine")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
 
 
 class _Usage(Exception):
@@ -110,6 +123,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     sources = _existing([args.sources], "the sources directory")[0] if args.sources else None
     problems = 0
     files = 0
+    found: list[Any] = []  # the problems, for --json
+    emit = _collecting(found) if args.json else print
     compiled = []
     for root in paths:
         for file in policy_files(root):
@@ -118,19 +133,31 @@ def cmd_check(args: argparse.Namespace) -> int:
                 policy = compile_policy_file(file)
             except PolicyError as exc:
                 for problem in exc.problems:
-                    print(problem)
+                    emit(problem)
                 problems += len(exc.problems)
                 continue
             compiled.append(policy)
+            if args.require_signoff:
+                from .interpretations import signoff_problems
+
+                unsigned = signoff_problems(policy)
+                for problem in unsigned:
+                    emit(problem)
+                problems += len(unsigned)
             if sources is not None:
                 result = check_quotes(policy, sources)
                 for problem in result.problems:
-                    print(problem)
+                    emit(problem)
                 problems += len(result.problems)
                 if not result.problems:
-                    print(f"{file}: {result.checked} quotes found in their documents")
+                    emit(f"{file}: {result.checked} quotes found in their documents")
     if args.strict and compiled:
-        problems += _check_strictly(compiled)
+        problems += _check_strictly(compiled, emit)
+    if args.json:
+        print(json.dumps({"files": files, "problems": found, "ok": not problems,
+                          "quotes_checked": sources is not None, "strict": args.strict},
+                         indent=2, ensure_ascii=False))
+        return EXIT_FAILED if problems else EXIT_OK
     print(f"checked {files} policy file(s): {problems} problem(s)")
     if sources is None:
         print("the quotes were not checked against their documents: give --sources DIR to "
@@ -141,41 +168,63 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FAILED if problems else EXIT_OK
 
 
-def _check_strictly(compiled: list[Any]) -> int:
-    """The static verification of every compiled policy; prints its findings, returns them."""
+def _check_strictly(compiled: list[Any], emit: Any) -> int:
+    """The static verification of every compiled policy; emits its findings, counts them."""
     try:
         from .verify import verify_policies
     except ModuleNotFoundError as exc:
         raise BadInput(f"check --strict needs the verify extra ({exc.name} is missing): "
                        "pip install 'housing-policyengine[verify]'") from None
-    ids: set[str] = set()
-    unique = []
-    for policy in compiled:  # two files with one id: verify each once
-        if policy.id not in ids:
-            ids.add(policy.id)
-            unique.append(policy)
-    report = verify_policies(PolicySet({p.id: p for p in unique}), max_examples=25, seed=0)
+    unique: dict[str, Any] = {}
+    for policy in compiled:  # two files with one id: verify the first
+        unique.setdefault(policy.id, policy)
+    report = verify_policies(PolicySet(unique), max_examples=25, seed=0)
     for finding in report.findings:
-        print(f"{finding.file}:{finding.line}:1: {finding.kind}: {finding.message}")
+        emit(Problem(finding.file, finding.line, 1, f"{finding.kind}: {finding.message}"))
     return len(report.findings)
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    from .present import list_text
+def _collecting(found: list[Any]) -> Any:
+    """A stand-in for print under --json: problems are kept as data, other lines dropped."""
 
+    def keep(item: Any, *_: Any, **__: Any) -> None:
+        if isinstance(item, Problem):
+            found.append({"file": item.file, "line": item.line, "column": item.column,
+                          "message": item.message})
+
+    return keep
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .present import list_dict, list_text
+
+    if args.json:
+        print(json.dumps(list_dict(_policies(args)), indent=2, ensure_ascii=False))
+        return EXIT_OK
     print(list_text(_policies(args)), end="")
     return EXIT_OK
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .scenarios import coverage, run_scenarios
+    from .scenario_report import run_dict, write_junit
+    from .scenarios import coverage, policy_dirs_for, run_scenarios, selected
 
     paths = _existing(args.paths, "a scenario file or directory")
     if args.policies:
         _existing([args.policies], "the policies")
-    policies = _policies(args)
     paths = paths or [Path(args.policies or BUNDLED_POLICIES)]
-    run = run_scenarios(paths, policies)
+    # the scenarios of DIR run against DIR's own policies (unless --policies says otherwise)
+    policies = load_policies(args.policies if args.policies else policy_dirs_for(paths))
+    run = run_scenarios(paths, policies, selected(args.k))
+    if args.junit:
+        try:
+            write_junit(run, Path(args.junit))
+        except OSError as exc:
+            raise PolicyEngineError(f"cannot write {args.junit}: {exc.strerror}") from None
+    if args.json:
+        report = run_dict(run, coverage(run, policies) if args.coverage else None)
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_OK if report["ok"] else EXIT_FAILED
     for problem in run.problems:
         print(problem)
     for result in run.results:
@@ -207,6 +256,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="policyengine", description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--version", action="version",
+                        version=f"policyengine {engine_version()} (housing-policyengine)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def policies_option(p: argparse.ArgumentParser) -> None:
@@ -226,16 +277,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*")
     p.add_argument("--sources", metavar="DIR", default=None,
                    help="also check every quote against the documents in DIR")
+    p.add_argument("--require-signoff", action="store_true",
+                   help="fail while any interpretation is not signed off")
     p.add_argument("--strict", action="store_true",
                    help="also run the static verification: gaps, overlaps, masked rules")
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
 
     p = sub.add_parser("list", help="list policies, their decisions and facts")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
     policies_option(p)
 
     p = sub.add_parser("test", help="run the YAML scenario tests")
     p.add_argument("paths", nargs="*", help="scenario files or directories (default: policies/)")
     p.add_argument("--coverage", action="store_true", help="report rules and clauses not exercised")
     p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-k", metavar="PATTERN", default=None,
+                   help="run only scenarios whose 'policy.decision: name' contains PATTERN")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--junit", metavar="FILE", default=None,
+                   help="also write the results as JUnit XML to FILE")
     policies_option(p)
 
     _add_optional_commands(sub, policies_option)
@@ -243,10 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(sub: Any, policies_option: Any) -> None:
-    """Commands that live in their own modules (verify, monitor)."""
+    """Commands that live in their own modules (verify, monitor, replay, serve)."""
     import importlib
 
-    for name in ("verify", "monitor"):
+    for name in ("verify", "monitor", "replay_log", "serve", "interpretations",
+                 "jsonschema_export", "fmt", "diff", "render"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:

@@ -16,6 +16,7 @@ are read (see :func:`~policyengine.inputs.read_regular_file`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class LoadedYaml:
     file: str
     text: str
     data: Any
+    #: sha256 of the file's bytes as read (of the text's UTF-8 encoding when loaded from text)
+    sha256: str = ""
     value_positions: dict[Path_, Position] = field(default_factory=dict)
     key_positions: dict[Path_, Position] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -393,7 +396,8 @@ def read_yaml_text(text: str, file: str, limits: Limits | None = None) -> Loaded
         raise PolicyError(_bad_character(text, bad.start(), file))
     _measure(text, file, limits)
     root = _compose(text, file)
-    loaded = LoadedYaml(file=file, text=text, data=None)
+    loaded = LoadedYaml(file=file, text=text, data=None,
+                        sha256=hashlib.sha256(text.encode()).hexdigest())
     loaded.data = _Builder(loaded, limits).build(root, ())
     return loaded
 
@@ -406,17 +410,23 @@ def load_yaml_text(text: str, file: str, limits: Limits | None = None) -> Loaded
     return loaded
 
 
-def read_file_text(path: Path, limits: Limits | None = None) -> str:
-    """The UTF-8 text of a regular file, or a :class:`PolicyError` saying why not."""
+def read_file_text(path: Path, limits: Limits | None = None) -> tuple[str, str]:
+    """The UTF-8 text of a regular file (universal newlines) and the sha256 of its bytes, or a
+    :class:`PolicyError` saying why it cannot be read."""
     try:
-        return decode_utf8(read_regular_file(path, limits))
+        raw = read_regular_file(path, limits)
+        text = decode_utf8(raw)
     except UnreadableInput as exc:
         raise PolicyError(Problem(str(path), exc.line, exc.column, exc.reason)) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n"), hashlib.sha256(raw).hexdigest()
 
 
 def read_yaml_file(path: Path, limits: Limits | None = None) -> LoadedYaml:
     limits = limits or Limits.from_environment()
-    return read_yaml_text(read_file_text(path, limits), str(path), limits)
+    text, sha256 = read_file_text(path, limits)
+    loaded = read_yaml_text(text, str(path), limits)
+    loaded.sha256 = sha256
+    return loaded
 
 
 def load_yaml_file(path: Path, limits: Limits | None = None) -> LoadedYaml:

@@ -1,18 +1,20 @@
 """Run every check on every decision of a policy set and gather one :class:`VerifyReport`.
 
-For each decision: the static checks, then the ``well_formed`` and ``null_is_absent`` properties
-and the declared invariants over generated facts. A property failure the static checks already
-report is left out (theirs has the smaller example); a tentative static finding the generated facts
-refute is dropped.
+For each decision: the static checks, then the ``well_formed``, ``interpretations_earned`` and
+``null_is_absent`` properties and the declared invariants over generated facts. A property failure
+the static checks already report is left out (theirs has the smaller example); a tentative static
+finding the generated facts refute is dropped.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from ..compiler import CompiledDecision
 from ..errors import PolicyEngineError, PolicyError, Problem
 from ..policyset import PolicySet
+from .interpretations import interpretations_earned_check
 from .invariants import CompiledInvariant, compile_invariants
 from .properties import Property, property_seed, run_properties
 from .report import DEFAULT_EFFORT, Finding, PropertyStat, VerifyReport
@@ -24,8 +26,30 @@ class VerifyInputError(PolicyEngineError):
     """Bad input to ``verify`` that is not a policy problem (e.g. a bad ``--effort``)."""
 
 
+#: Told after each decision is checked: (decisions done, decisions in all, "policy.decision").
+Progress = Callable[[int, int, str], None]
+
+#: How to get what the property checks need.
+INSTALL_HINT = "pip install 'housing-policyengine[verify]'"
+
+
+class VerifyUnavailable(PolicyEngineError):
+    """hypothesis (the ``verify`` extra) is not installed."""
+
+
+def _require_hypothesis() -> None:
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        raise VerifyUnavailable(
+            "policyengine verify generates facts with hypothesis, which is not installed here; "
+            f"install the 'verify' extra: {INSTALL_HINT}"
+        ) from None
+
+
 def verify_policies(
-    policies: PolicySet, *, max_examples: int = DEFAULT_EFFORT, seed: int | None = 0
+    policies: PolicySet, *, max_examples: int = DEFAULT_EFFORT, seed: int | None = 0,
+    progress: Progress | None = None,
 ) -> VerifyReport:
     """Run the static checks, the well-formedness property and the declared invariants.
 
@@ -35,6 +59,7 @@ def verify_policies(
     """
     if max_examples < 1:
         raise VerifyInputError("max_examples must be at least 1")
+    _require_hypothesis()
     started = time.perf_counter()
     decisions = [d for policy in policies for d in policy.decisions.values()]
     invariants: dict[tuple[str, str], list[CompiledInvariant]] = {}
@@ -48,9 +73,11 @@ def verify_policies(
     report = VerifyReport(max_examples=max_examples, seed=seed,
                           policies=tuple(p.id for p in policies))
     budget = min(EXHAUSTIVE_LIMIT, max(2_000, 25 * max_examples))
-    for d in decisions:
+    for done, d in enumerate(decisions, start=1):
         _verify_decision(d, invariants[(d.policy.id, d.name)], report, max_examples, seed,
                          budget)
+        if progress is not None:
+            progress(done, len(decisions), f"{d.policy.id}.{d.name}")
     report.elapsed = time.perf_counter() - started
     return report
 
@@ -70,7 +97,9 @@ def _verify_decision(
     observed = Observed(pairs=tuple(
         (t.refute[1], t.refute[2]) for t in static.tentative if t.refute[0] == "differ"))
     properties = [Property("well_formed", "well_formed", decision.line,
-                           well_formed_check(decision, observed))]
+                           well_formed_check(decision, observed)),
+                  Property("interpretations_earned", "interpretations_earned", decision.line,
+                           interpretations_earned_check(decision))]
     if any(vt.optional for vt in decision.facts.values()):
         properties.append(Property("null_is_absent", "null_is_absent", decision.line,
                                    null_is_absent_check(decision)))
