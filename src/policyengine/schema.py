@@ -434,13 +434,20 @@ def validation_problems(
                 path, f"unknown key '{key}'{did_you_mean(key, known)}", key=True
             ))
         elif err["type"] == "missing":
+            hint = _MISSING_HINTS.get(str(loc[-1]), "")
             problems.append(loaded.problem(
-                path[:-1], f"missing required key '{loc[-1]}'", key=True
+                path[:-1], f"missing required key '{loc[-1]}'{hint}", key=True
             ))
         else:
             problems.append(loaded.problem(path, _wording(err, loaded, path), key=at_key))
     return problems
 
+
+#: What to write for a required key that is often forgotten.
+_MISSING_HINTS = {
+    "cite": " (every rule quotes the clause it encodes: cite: {source: KEY, quote: \"...\"})",
+    "description": " (say in words what it is for)",
+}
 
 _KIND_WORDS = (
     (bool, "true or false"),
@@ -506,6 +513,9 @@ def _wording(err: Any, loaded: LoadedYaml, path: Path_) -> str:
             return f"{where}: {excerpt(got)} is not a time: write it as \"HH:MM\" (24-hour)"
     if kind == "too_short":
         return f"{where}: must not be empty"
+    if kind == "list_type" and isinstance(got, dict | str | int | float | bool):
+        return (f"{where}: must be a list, not {_kind(got)}: put the item in [ ], or on a line of "
+                "its own starting with '- '")
     simple = {"bool_type": "true or false", "int_type": "a whole number", "list_type": "a list",
               "dict_type": "a mapping of keys to values",
               "model_type": "a mapping of keys to values"}

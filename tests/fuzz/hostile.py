@@ -64,9 +64,27 @@ def deep_list(depth: int) -> list[Any]:
 
 _BIG = "x" * 10_000_000
 
+class Huge(list):  # type: ignore[type-arg]
+    """A list too big or too deep to print: shown by its name in a failing case's report."""
+
+    def __init__(self, name: str, items: list[Any]) -> None:
+        super().__init__(items)
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
 #: Values big or deep enough that a careless error message takes gigabytes or minutes: the
 #: targets run a case holding one in a forked child with a memory cap (see sandbox.py).
-HUGE: tuple[Any, ...] = (deep_list(100_000), [_BIG] * 10_000, list(range(100_000)))
+HUGE: tuple[Any, ...] = (
+    Huge("a list nested 100,000 deep", deep_list(100_000)),
+    Huge("10,000 references to one 10 MB string", [_BIG] * 10_000),
+    Huge("a list of 100,000 numbers", list(range(100_000))),
+)
 
 
 def holds_huge(value: Any, depth: int = 0) -> bool:

@@ -8,13 +8,14 @@ is a ``MemoryError`` in the child, and its time is bounded by an alarm.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import resource
 import signal
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +84,24 @@ def run_capped(call: Callable[[], Any], *, timeout: int = 20, memory: int = 1 <<
     outcome: Outcome = pickle.loads(data)
     return Outcome(outcome.value, outcome.error, outcome.message, outcome.attributes,
                    outcome.died, elapsed)
+
+
+@contextlib.contextmanager
+def memory_cap(extra: int = 2 << 30) -> Iterator[None]:
+    """Cap this process's address space at its size now plus ``extra`` bytes, for a block.
+
+    A case that asks for more gets a ``MemoryError`` (a contract break, reported) instead of
+    taking the machine's memory. The old limit is restored afterwards.
+    """
+    old = resource.getrlimit(resource.RLIMIT_AS)
+    limit = _address_space() + extra
+    if old[1] != resource.RLIM_INFINITY:
+        limit = min(limit, old[1])
+    resource.setrlimit(resource.RLIMIT_AS, (limit, old[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, old)
 
 
 def _picklable(attrs: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from gen_policy import schema_documents, shape_mutants, text_mutants
 from hostile import holds_huge
 from hypothesis import note
 from hypothesis import strategies as st
-from sandbox import run_capped
+from sandbox import memory_cap, run_capped
 
 from policyengine import FactsError, PolicyEngineError, PolicyError
 
@@ -42,7 +42,8 @@ def policy_case(data: Any) -> None:
     CASES["policy"] += 1
     text = data.draw(_POLICY_SOURCES, label="policy text")
     note(f"policy text:\n{text}")
-    check_policy_text(text)
+    with memory_cap():
+        check_policy_text(text)
 
 
 TARGETS: dict[str, Callable[[Any], None]] = {
@@ -75,7 +76,7 @@ def facts_case(data: Any) -> None:
         check_decision(result)
 
     if holds_huge(facts) or holds_huge(as_of):
-        outcome = run_capped(decide, timeout=30)
+        outcome = run_capped(decide, timeout=10)
         if outcome.died is not None:
             raise ContractBreak(f"deciding on a huge value died ({outcome.died}) after "
                                 f"{outcome.elapsed:.1f} s")
@@ -83,7 +84,8 @@ def facts_case(data: Any) -> None:
             raise ContractBreak(f"deciding on a huge value: {outcome.error}: "
                                 f"{outcome.message[:3000]}")
     else:
-        decide()
+        with memory_cap():
+            decide()
 
 
 def _short(value: Any) -> str:
@@ -106,11 +108,29 @@ def _snapshot(monitor: Any) -> Any:
 
 def events_case(data: Any) -> None:
     """Every event is accepted, or refused with a PolicyEngineError that changes nothing."""
-    from policyengine.monitor import Monitor
-
     CASES["events"] += 1
     policies, case_type, events = data.draw(event_streams(), label="events")
     note(f"case type {case_type}; events:\n" + "\n".join(_short(e) for e in events))
+
+    def replay() -> None:
+        _replay_events(policies, events)
+
+    if any(holds_huge(e) for e in events):
+        outcome = run_capped(replay, timeout=20)
+        if outcome.died is not None:
+            raise ContractBreak(f"posting a huge value died ({outcome.died}) after "
+                                f"{outcome.elapsed:.1f} s")
+        if outcome.error is not None:
+            raise ContractBreak(f"posting a huge value: {outcome.error}: "
+                                f"{outcome.message[:3000]}")
+    else:
+        with memory_cap():
+            replay()
+
+
+def _replay_events(policies: Any, events: list[Any]) -> None:
+    from policyengine.monitor import Monitor
+
     with Monitor(policies) as monitor:
         for i, event in enumerate(events):
             before = _snapshot(monitor)
