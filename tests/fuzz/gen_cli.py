@@ -8,6 +8,11 @@ or from the pool of hostile files: missing paths, a directory, a FIFO, a symlink
 with a 5,000-digit number or 100,000 levels of nesting, events with a lone-surrogate case id.
 Standard input is some bytes, empty, or closed; standard output a file, closed, or
 ``/dev/full``; now and then a limit setting in the environment is bad or very low.
+
+Nothing a case writes can reach the repository: every path is inside a scratch workspace (the
+bundled policies are copied there), options that name an output file draw from a pool of
+scratch paths, ``fmt`` always runs with ``--check``, ``schema`` never with ``--write``, and
+``serve`` (a server runs until it is stopped; tests/server covers it) is left out.
 """
 
 from __future__ import annotations
@@ -123,6 +128,8 @@ def workspace() -> Path:
     os.mkfifo(root / "fifo")
     os.symlink("/dev/zero", root / "zero")
     shutil.copy(FIXTURES / "mini.yaml", root / "mini.yaml")
+    shutil.copytree(POLICIES, root / "bundled")
+    (root / "out").mkdir()
     return root
 
 
@@ -131,16 +138,19 @@ _FILES = (
     "closure.yaml", "syntax.yaml", "tab.yaml", "notutf8.yaml", "empty.yaml", "bomb.yaml",
     "recursive.yaml", "bigint.yaml", "scen_ok.yaml", "scen_typo.yaml", "scen_date.yaml",
     "emptydir", "fifo", "zero", "missing", "missing/deeper.yaml", "/dev/null", "-", "",
-    str(POLICIES / "halton_conduct.yaml"), "facts_ok.json", "events_ok.jsonl", "\udcff.yaml",
+    "bundled/halton_conduct.yaml", "facts_ok.json", "events_ok.jsonl", "\udcff.yaml",
 )
 _FACTS = ("facts_ok.json", "facts_gap.json", "facts_halton.json", "notutf8.json", "-", "fifo",
           "zero", "missing", "emptydir", *(f"json_{i}.json" for i in range(len(JSON_TEXTS))))
 _EVENTS = ("events_ok.jsonl", "events_ok.jsonl", "events_bigint.jsonl", "events_deep.jsonl",
            "events_surrogate.jsonl", "events_bad.jsonl", "-", "fifo", "zero", "missing",
            "notutf8.json", "emptydir")
-_POLICY_OPTION = ("tiny.yaml", "tiny.yaml", "mini.yaml", "policies", str(POLICIES),
-                  str(POLICIES / "halton_conduct.yaml"), "bad_date.yaml", "fifo", "zero",
+_POLICY_OPTION = ("tiny.yaml", "tiny.yaml", "mini.yaml", "policies", "bundled",
+                  "bundled/halton_conduct.yaml", "bad_date.yaml", "fifo", "zero",
                   "missing", "emptydir", "notutf8.yaml", "bomb.yaml")
+#: Where an output option (render -o, test --junit) may write: scratch paths only.
+_OUTPUTS = ("out/report", "out/report.html", "out/missing/deeper.xml", "emptydir", "/dev/full",
+            "-", "", "out")
 _IDS = ("tiny", "mini", "halton_conduct", "platform_commitments", "nope", "", "\udcff")
 _DECISIONS = ("colour", "policy_status", "reply", "band", "appeal_deadline", "in_scope",
               "nope", "")
@@ -153,18 +163,28 @@ _RANDOM = st.text(max_size=12)
 def _pool(dest: str) -> st.SearchStrategy[str]:
     pools = {"policy": _IDS, "decision": _DECISIONS, "facts": _FACTS, "events": _EVENTS,
              "as_of": _MOMENTS, "effort": _NUMBERS, "seed": _NUMBERS, "policies": _POLICY_OPTION,
+             "output": _OUTPUTS, "junit": _OUTPUTS,
              "sources": ("sources_ok", "sources_bad", "sources_fifo", "missing", "tiny.yaml",
-                         str(ROOT.parent / "shared" / "seeds"))}
+                         str(ROOT.parent / "shared" / "seeds"))}  # (read, never written)
     named = pools.get(dest, _FILES)
+    if named is _OUTPUTS:
+        return st.sampled_from(named)
     return st.one_of(st.sampled_from(named), st.sampled_from(named), st.sampled_from(named),
                      st.sampled_from(_FILES), _RANDOM)
+
+
+#: Commands that run until stopped (a server): not fuzzed here.
+LONG_RUNNING = frozenset({"serve"})
+#: Options never given (they write into the package).
+NEVER = frozenset({"write"})
 
 
 @functools.cache
 def subcommands() -> dict[str, list[argparse.Action]]:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return {name: [a for a in p._actions if a.dest != "help"] for name, p in sub.choices.items()}
+    return {name: [a for a in p._actions if a.dest not in ("help", *NEVER)]
+            for name, p in sub.choices.items() if name not in LONG_RUNNING}
 
 
 _STDIN = st.one_of(
@@ -224,14 +244,35 @@ def command_lines(draw: st.DrawFn) -> tuple[list[str], Streams, dict[str, str]]:
         # verify (and check --strict) of the bundled policies takes seconds: mostly small ones
         argv = [a for a in argv if a not in _FILES or a.endswith(".json")]
         argv.insert(1, draw(st.sampled_from(_SMALL)))
-    if name == "verify":
+    if name in ("verify", "diff"):
         argv += ["--effort", draw(st.sampled_from(["1", "2", "0", "x"]))]
+    if name == "fmt":
+        argv.append("--check")
     if draw(st.integers(0, 29)) == 0:
         argv = draw(st.lists(st.one_of(_RANDOM, st.sampled_from(sorted(commands))), max_size=4))
+        if argv and argv[0] in ("fmt", "schema"):
+            argv.append("--check")
+    argv = _confined(argv)
     streams = Streams(stdin=draw(_STDIN), stdout=draw(st.sampled_from(
         ["file", "file", "file", "file", "file", "closed", "full"])))
     env = dict(draw(_ENV))
     return argv, streams, env
+
+
+_SAFE_ABSOLUTE = ("/dev/null", "/dev/full", str(ROOT.parent / "shared" / "seeds"))
+
+
+def _confined(argv: list[str]) -> list[str]:
+    """No argument that could name a file outside the workspace, nor write the package's
+    schemas (argparse takes any prefix of an option, so '--w' is '--write')."""
+    out: list[str] = []
+    for arg in argv:
+        if (arg.startswith("/") and arg not in _SAFE_ABSOLUTE) or ".." in arg:
+            arg = "missing"
+        if out and out[0] == "schema" and arg.startswith("--w"):
+            continue
+        out.append(arg)
+    return out
 
 
 def environment(extra: dict[str, str]) -> dict[str, str]:
