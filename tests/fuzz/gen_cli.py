@@ -207,7 +207,8 @@ def _arguments(draw: st.DrawFn, actions: list[argparse.Action]) -> list[str]:
     argv: list[str] = []
     for action in actions:
         if action.option_strings:
-            if draw(st.integers(0, 2)) == 0:
+            # --policies left out (the bundled policies, slower to load) one time in ten
+            if draw(st.integers(0, 9 if action.dest == "policies" else 2)) == 0:
                 continue
             flag = draw(st.sampled_from(action.option_strings))
             if action.nargs == 0:
@@ -215,7 +216,8 @@ def _arguments(draw: st.DrawFn, actions: list[argparse.Action]) -> list[str]:
             else:
                 argv += [flag, draw(_pool(action.dest))]
         elif action.nargs in ("*", "?"):
-            argv += draw(st.lists(_pool(action.dest), min_size=int(draw(st.integers(0, 5)) > 0),
+            # no paths (the bundled policies, slower) one time in twenty
+            argv += draw(st.lists(_pool(action.dest), min_size=int(draw(st.integers(0, 19)) > 0),
                                   max_size=2))
         else:
             if draw(st.integers(0, 19)) == 0:

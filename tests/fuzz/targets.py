@@ -172,7 +172,7 @@ def cli_case(data: Any) -> None:
     result = run(argv, streams, environment(env), workspace())
     note(f"exit {result.code} ({result.how}, {result.elapsed:.2f} s)\nstdout: "
          f"{result.out[:1000]!r}\nstderr: {result.err[:3000]!r}")
-    judge(result, streams)
+    judge(result, streams, argv)
 
 
 TARGETS["cli"] = cli_case
