@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 import importlib.util
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .compiler import BUILTIN_DECISIONS, CompiledDecision, CompiledPolicy, compile_policy_file
+from .compiler import (
+    BUILTIN_DECISIONS,
+    CompiledDecision,
+    CompiledPolicy,
+    compile_policy_file,
+    compile_policy_text,
+)
 from .decision import Decision
 from .durations import LONDON, parse_date
 from .errors import FactsError, PolicyError, Problem, UnknownNameError
@@ -117,6 +124,41 @@ class PolicySet:
             return evaluate_policy_status(self.policy(policy), day)
         compiled = self.compiled_decision(policy, decision)
         return evaluate(compiled, facts if facts is not None else {}, day, full_trace=full_trace)
+
+    def decide_many(
+        self,
+        policy: str,
+        decision: str,
+        table: Any,
+        as_of: dt.date | str | None = None,
+        *,
+        carry: Sequence[str] = (),
+    ) -> Any:
+        """Decide every row of a table at once (the ``batch`` extra): see policyengine.batch."""
+        from .batch import decide_many
+
+        return decide_many(self, policy, decision, table, as_of, carry=carry)
+
+    def __reduce__(self) -> Any:  # travels to other processes (dask) as its files' text
+        return (_rebuild, (tuple((p.file, p.text, p.sha256) for p in self),))
+
+
+def _rebuild(files: tuple[tuple[str, str, str], ...]) -> PolicySet:
+    """A policy set from its files' text, each checked against its sha256 (once per process)."""
+    cached = _REBUILT.get(files)
+    if cached is not None:
+        return cached
+    policies: dict[str, CompiledPolicy] = {}
+    for file, text, sha256 in files:
+        if hashlib.sha256(text.encode()).hexdigest() != sha256:
+            raise PolicyError(Problem(file, 0, 0, "policy text changed in transit (sha256)"))
+        compiled = compile_policy_text(text, file)
+        policies[compiled.id] = compiled
+    _REBUILT[files] = rebuilt = PolicySet(policies)
+    return rebuilt
+
+
+_REBUILT: dict[tuple[tuple[str, str, str], ...], PolicySet] = {}
 
 
 def policy_files(path: Path) -> list[Path]:

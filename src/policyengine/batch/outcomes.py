@@ -1,0 +1,145 @@
+"""Setting outcomes for the rows where a rule fired, as the scalar path's ``_merge`` does.
+
+A rule's value replaces nothing: on a row where an earlier rule already set the outcome, a list
+gains the new items it lacks (in order) and any other value must be equal, or the scalar path
+raises a policy error: such a row is left to it. A ``moment`` outcome (a date for some rows, a
+date-time for others) is held as :class:`Moments`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..facts import ValueType
+from . import london
+from .compile import Frame
+from .vectors import (
+    Bools,
+    Days,
+    Ints,
+    Lists,
+    Texts,
+    Times,
+    Vec,
+    broadcast,
+    lists_of,
+    merge_tables,
+    recode,
+    texts_of,
+)
+
+
+class Moments(Vec):
+    """A moment outcome: the London day of every value, and the instant where it has a time."""
+
+    def __init__(self, days: np.ndarray, utc: np.ndarray, timed: np.ndarray) -> None:
+        self.days = days
+        self.utc = utc
+        self.timed = timed
+
+
+def unset_moment(n: int) -> Moments:
+    return Moments(
+        np.full(n, np.datetime64("2000-01-03", "D")), np.zeros(n, np.int64), np.zeros(n, bool)
+    ).flags(np.ones(n, bool), None)
+
+
+def assign(frame: Frame, key: str, vt: ValueType, rows: np.ndarray, vec: Vec) -> None:
+    """Set outcome ``key`` to ``vec`` where ``rows``; merge with earlier rules' values."""
+    state = frame.outcomes[key]
+    if vec.absent is not None:
+        frame.mark(rows & vec.absent)  # the scalar path names the missing fact
+    if vec.bad is not None:
+        frame.mark(rows & vec.bad)
+    assert state.absent is not None
+    already = rows & ~state.absent
+    kind = vt.kind
+    new: Vec
+    if kind == "list":
+        new = _union(state, rows, lists_of(vec, frame.n))
+    elif kind == "moment":
+        new = _moment(state, rows, vec, already, frame)
+    elif kind in ("string", "enum"):
+        current, value = texts_of(state, frame.n), texts_of(vec, frame.n)
+        table, where = merge_tables(current.table, value.table)
+        codes = recode(value.codes, where)
+        frame.mark(already & (codes != current.codes))
+        new = Texts(np.where(rows, codes, current.codes).astype(np.int32), tuple(table))
+    elif kind == "datetime":
+        assert isinstance(state, Times) and isinstance(vec, Times)
+        frame.mark(already & (vec.utc != state.utc))
+        new = Times(utc=np.where(rows, vec.utc, state.utc))
+    else:
+        value_data = broadcast(vec, frame.n, kind).data  # type: ignore[attr-defined]
+        current_data = state.data  # type: ignore[attr-defined]
+        frame.mark(already & (value_data != current_data))
+        new = {"bool": Bools, "int": Ints, "date": Days}[kind](
+            np.where(rows, value_data, current_data)
+        )
+    frame.outcomes[key] = new.flags(state.absent & ~rows, None)
+
+
+def _moment(state: Vec, rows: np.ndarray, vec: Vec, already: np.ndarray, frame: Frame) -> Vec:
+    assert isinstance(state, Moments)
+    if isinstance(vec, Times):
+        days = london.days_of(london.wall_from_utc(vec.utc))
+        utc, timed = vec.utc, np.ones(frame.n, bool)
+        differs = ~state.timed | (state.utc != utc)
+    else:
+        day_vec = broadcast(vec, frame.n, "date")
+        assert isinstance(day_vec, Days)
+        days, utc, timed = day_vec.data, state.utc, np.zeros(frame.n, bool)
+        differs = state.timed | (state.days != days)
+    frame.mark(already & differs)
+    return Moments(
+        np.where(rows, days, state.days),
+        np.where(rows, utc, state.utc),
+        np.where(rows, timed, state.timed),
+    )
+
+
+def merged(current: tuple[Any, ...] | None, value: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The scalar ``_merge`` of two lists: a first value as it is, later ones' new items."""
+    if current is None:
+        return value
+    out = list(current)
+    for item in value:
+        if item not in out:
+            out.append(item)
+    return tuple(out)
+
+
+def _union(state: Vec, rows: np.ndarray, value: Lists) -> Lists:
+    assert isinstance(state, Lists)
+    width = max(len(value.table), 1)
+    key = (state.codes.astype(np.int64) + 1) * width + np.maximum(value.codes, 0)
+    size = (len(state.table) + 1) * width
+    chosen = key[rows]
+    if size <= 1 << 20:
+        seen = np.zeros(size, bool)
+        seen[chosen] = True
+        used = np.flatnonzero(seen)
+    else:
+        used = np.unique(chosen)
+    table = list(state.table)
+    index = {entry: i for i, entry in enumerate(table)}
+    lookup = np.full(size if size <= 1 << 20 else 0, -1, np.int32)
+    codes_for: dict[int, int] = {}
+    for k in used.tolist():
+        old, new = divmod(k, width)
+        result = merged(state.table[old - 1] if old > 0 else None, value.table[new])
+        code = index.get(result)
+        if code is None:
+            code = index[result] = len(table)
+            table.append(result)
+        codes_for[k] = code
+        if len(lookup):
+            lookup[k] = code
+    if len(lookup):
+        mapped = lookup[key]
+    else:
+        mapped = np.array([codes_for.get(k, -1) for k in key.tolist()], dtype=np.int32)
+    return Lists(np.where(rows, mapped, state.codes).astype(np.int32), table)
+

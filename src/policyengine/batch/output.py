@@ -1,0 +1,259 @@
+"""The result table: one typed column per outcome, plus status, fired rules and errors.
+
+Columns, in order: any carried input columns; ``status``; one column per declared outcome
+(bool, int64, date32, timestamp[us, Europe/London] for a date-time, dictionary-encoded strings
+for enum and string outcomes, lists of those, JSON text for anything else); a ``moment`` outcome as two columns, ``<name>``
+(its London day) and ``<name>_at`` (the instant, where it is a date-time);
+``considerations`` and ``requirements`` (their ids) when the decision can need judgement;
+``fired_rules``; ``error`` (the message ``decide`` raised for the row), ``error_type``
+(``FactsError`` or ``PolicyError``) and ``error_problems`` (each problem's path, code, message
+and allowed values; a policy problem's path is ``file:line:column`` and its code ``policy``).
+
+Each builder is filled from the vectorised columns for most rows and from single
+``Decision`` values (the row-by-row path) for the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..decision import to_json_value
+from ..errors import FactsError, PolicyEngineError, PolicyError
+from ..facts import ValueType
+from . import london
+from .outcomes import Moments
+from .vectors import Const, Lists, Texts, Times, Vec, broadcast, recode
+
+MISSING: Any = object()  # an outcome the decision did not set
+TIMESTAMP = pa.timestamp("us", tz="Europe/London")
+PROBLEM = pa.struct([
+    ("path", pa.string()),
+    ("code", pa.string()),
+    ("message", pa.string()),
+    ("allowed", pa.list_(pa.string())),
+])
+_ARROW_ITEM = {"bool": pa.bool_(), "int": pa.int64(), "string": pa.string(),
+               "enum": pa.string(), "date": pa.date32()}
+
+
+class Builder:
+    name: str
+
+    def fill(self, rows: np.ndarray, vec: Vec) -> None:
+        raise NotImplementedError
+
+    def put(self, i: int, value: Any) -> None:
+        raise NotImplementedError
+
+    def arrays(self) -> list[tuple[str, pa.Array]]:
+        raise NotImplementedError
+
+
+class ScalarBuilder(Builder):
+    """bool, int and date columns: a NumPy array and a validity mask."""
+
+    def __init__(self, name: str, kind: str, n: int) -> None:
+        self.name, self.kind = name, kind
+        dtype = {"bool": bool, "int": np.int64, "date": "datetime64[D]"}[kind]
+        self.data = np.zeros(n, dtype=dtype)
+        self.valid = np.zeros(n, bool)
+
+    def fill(self, rows: np.ndarray, vec: Vec) -> None:
+        full = broadcast(vec, len(self.data), self.kind)
+        self.data[rows] = full.data[rows]  # type: ignore[attr-defined]
+        self.valid[rows] = True if vec.absent is None else ~vec.absent[rows]
+
+    def put(self, i: int, value: Any) -> None:
+        if value is MISSING:
+            self.valid[i] = False
+            return
+        self.data[i] = np.datetime64(value.isoformat(), "D") if self.kind == "date" else value
+        self.valid[i] = True
+
+    def arrays(self) -> list[tuple[str, pa.Array]]:
+        return [(self.name, pa.array(self.data, mask=~self.valid))]
+
+
+class TimeBuilder(Builder):
+    """Date-times as instants, shown in London time."""
+
+    def __init__(self, name: str, n: int) -> None:
+        self.name = name
+        self.utc = np.zeros(n, np.int64)
+        self.valid = np.zeros(n, bool)
+
+    def fill(self, rows: np.ndarray, vec: Vec) -> None:
+        assert isinstance(vec, Times)
+        self.utc[rows] = vec.utc[rows]
+        self.valid[rows] = True if vec.absent is None else ~vec.absent[rows]
+
+    def put(self, i: int, value: Any) -> None:
+        if value is MISSING:
+            self.valid[i] = False
+            return
+        self.utc[i] = london.utc_us_of(value)
+        self.valid[i] = True
+
+    def arrays(self) -> list[tuple[str, pa.Array]]:
+        return [(self.name, pa.array(self.utc, type=TIMESTAMP, mask=~self.valid))]
+
+
+class MomentBuilder(Builder):
+    """A moment: ``<name>`` its London day, ``<name>_at`` the instant of a date-time."""
+
+    def __init__(self, name: str, n: int) -> None:
+        self.name = name
+        self.day = ScalarBuilder(name, "date", n)
+        self.at = TimeBuilder(f"{name}_at", n)
+
+    def fill(self, rows: np.ndarray, vec: Vec) -> None:
+        assert isinstance(vec, Moments)
+        assert vec.absent is not None
+        self.day.data[rows] = vec.days[rows]
+        self.day.valid[rows] = ~vec.absent[rows]
+        self.at.utc[rows] = vec.utc[rows]
+        self.at.valid[rows] = ~vec.absent[rows] & vec.timed[rows]
+
+    def put(self, i: int, value: Any) -> None:
+        if isinstance(value, dt.datetime):
+            self.at.put(i, value)
+            wall = london.wall_from_utc(np.array([london.utc_us_of(value)]))
+            self.day.put(i, dt.date.fromisoformat(str(london.days_of(wall)[0])))
+        else:
+            self.day.put(i, value)
+            self.at.put(i, MISSING)
+
+    def arrays(self) -> list[tuple[str, pa.Array]]:
+        return self.day.arrays() + self.at.arrays()
+
+
+class CodedBuilder(Builder):
+    """Values from a small table, as codes: strings (dictionary-encoded) and lists."""
+
+    def __init__(self, name: str, n: int, item: pa.DataType | None = None) -> None:
+        self.name = name
+        self.item = item  # a list column's item type; None for strings
+        self.codes = np.full(n, -1, np.int32)
+        self.table: list[Any] = []
+        self.index: dict[Any, int] = {}
+
+    def code(self, value: Any) -> int:
+        key = tuple(value) if self.item is not None else value
+        found = self.index.get(key)
+        if found is None:
+            found = self.index[key] = len(self.table)
+            self.table.append(key)
+        return found
+
+    def fill(self, rows: np.ndarray, vec: Vec) -> None:
+        if isinstance(vec, Const):
+            vec = (Texts if self.item is None else Lists)(  # type: ignore[operator]
+                np.zeros(len(self.codes), np.int32),
+                (vec.value,) if self.item is None else [tuple(vec.value)],
+            ).flags(vec.absent, vec.bad)
+        assert isinstance(vec, Texts | Lists)
+        where = [self.code(entry) for entry in vec.table]
+        codes = recode(vec.codes, where)
+        if vec.absent is not None:
+            codes = np.where(vec.absent, -1, codes)
+        self.codes[rows] = codes[rows]
+
+    def fill_codes(self, rows: np.ndarray, codes: np.ndarray, table: list[Any]) -> None:
+        where = [self.code(entry) if entry is not None else -1 for entry in table]
+        self.codes[rows] = recode(codes, where)[rows]
+
+    def put(self, i: int, value: Any) -> None:
+        self.codes[i] = -1 if value is MISSING or value is None else self.code(value)
+
+    def arrays(self) -> list[tuple[str, pa.Array]]:
+        indices = pa.array(self.codes, mask=self.codes < 0)
+        if self.item is None:
+            dictionary = pa.array(self.table, pa.string())
+            return [(self.name, pa.DictionaryArray.from_arrays(indices, dictionary))]
+        kind = pa.list_(self.item)
+        values = pa.array([list(entry) for entry in self.table], type=kind)
+        return [(self.name, values.take(indices) if len(values) else pa.nulls(len(indices),
+                                                                            kind))]
+
+
+class ErrorBuilder(Builder):
+    """The rows the scalar path refused: message, type and problems (sparse)."""
+
+    name = "error"
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.errors: dict[int, PolicyEngineError] = {}
+
+    def fill(self, rows: np.ndarray, vec: Vec) -> None:  # vectorised rows never fail
+        return
+
+    def put(self, i: int, value: Any) -> None:
+        self.errors[i] = value
+
+    def arrays(self) -> list[tuple[str, pa.Array]]:
+        messages: list[str | None] = [None] * self.n
+        kinds: list[str | None] = [None] * self.n
+        problems: list[list[dict[str, Any]] | None] = [None] * self.n
+        for i, exc in self.errors.items():
+            messages[i] = str(exc)
+            kinds[i] = type(exc).__name__
+            problems[i] = problems_of(exc)
+        return [
+            ("error", pa.array(messages, pa.string())),
+            ("error_type", pa.array(kinds, pa.string()).dictionary_encode()),
+            ("error_problems", pa.array(problems, pa.list_(PROBLEM))),
+        ]
+
+
+def problems_of(exc: PolicyEngineError) -> list[dict[str, Any]]:
+    if isinstance(exc, FactsError):
+        return [
+            {"path": p.path, "code": p.code, "message": p.message,
+             "allowed": list(p.allowed) if p.allowed is not None else None}
+            for p in exc.problems
+        ]
+    if isinstance(exc, PolicyError):
+        return [
+            {"path": f"{p.file}:{p.line}:{p.column}", "code": "policy", "message": p.message,
+             "allowed": None}
+            for p in exc.problems
+        ]
+    return [{"path": "", "code": "error", "message": str(exc), "allowed": None}]
+
+
+def outcome_builder(name: str, vt: ValueType, n: int) -> Builder:
+    kind = vt.kind
+    if kind in ("bool", "int", "date"):
+        return ScalarBuilder(name, kind, n)
+    if kind == "datetime":
+        return TimeBuilder(name, n)
+    if kind == "moment":
+        return MomentBuilder(name, n)
+    if kind in ("string", "enum"):
+        return CodedBuilder(name, n)
+    if kind == "list" and vt.of is not None and vt.of.kind in _ARROW_ITEM:
+        return CodedBuilder(name, n, _ARROW_ITEM[vt.of.kind])
+    return JsonBuilder(name, n)
+
+
+class JsonBuilder(Builder):
+    """Any other outcome (a record, a list of records): its JSON text."""
+
+    def __init__(self, name: str, n: int) -> None:
+        self.name = name
+        self.texts: list[str | None] = [None] * n
+
+    def fill(self, rows: np.ndarray, vec: Vec) -> None:  # never vectorised
+        raise AssertionError(self.name)
+
+    def put(self, i: int, value: Any) -> None:
+        self.texts[i] = None if value is MISSING else json.dumps(to_json_value(value))
+
+    def arrays(self) -> list[tuple[str, pa.Array]]:
+        return [(self.name, pa.array(self.texts, pa.string()))]
