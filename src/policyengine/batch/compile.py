@@ -11,61 +11,24 @@ the decision is then decided row by row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..durations import UNITS
-from ..expressions import ORDER_TESTS, in_sample
+from ..expressions import in_sample
 from ..facts import ValueType
 from . import ops
 from .decode import NotVectorised, check_fact_type
-from .ops import COMPARE, Context
-from .vectors import Bools, Const, Days, Ints, Lists, Members, Texts, Times, Vec, broadcast, either
+from .frame import Fn, Frame, Pred, VExpr, VScope
+from .ops import COMPARE
+from .vectors import Bools, Const, Days, Ints, Lists, Members, Texts, Times, Vec
 
-Pred = Callable[["Frame"], np.ndarray]
-Fn = Callable[["Frame"], Vec]
-
-
-class Frame(Context):
-    """The columns one evaluation reads: facts, outcomes set so far, the decision date."""
-
-    def __init__(self, ctx: Context, facts: dict[str, Vec], as_of: dt.date) -> None:
-        super().__init__(ctx.n, ctx.calendar, ctx.closes_at_us)
-        self.facts = facts
-        self.outcomes: dict[str, Vec] = {}
-        self.as_of = as_of
-        self.slow = np.zeros(ctx.n, bool)
-
-    def mark(self, rows: np.ndarray | None) -> None:
-        """Rows whose answer this path cannot vouch for: they are decided row by row."""
-        if rows is not None:
-            self.slow |= rows
-
-    def truth(self, vec: Vec) -> np.ndarray:
-        """A true/false value as a mask: an absent value is false, as in ``holds``."""
-        self.mark(vec.bad)
-        if isinstance(vec, Const):
-            data = np.full(self.n, bool(vec.value))
-        else:
-            data = broadcast(vec, self.n, "bool").data  # type: ignore[attr-defined]
-        return data if vec.absent is None else data & ~vec.absent
-
-
-@dataclass(frozen=True)
-class VExpr:
-    fn: Fn
-    kind: str  # a ValueType kind; "members" for a list-of-enum fact
-
-
-@dataclass
-class VScope:
-    facts: Mapping[str, ValueType]
-    outcomes: Mapping[str, ValueType]
-    interpretations: Mapping[str, Any]
-    where: str
+_ORDER: dict[str, Callable[[Any, Any], Any]] = {
+    "at_least": operator.ge, "at_most": operator.le, "above": operator.gt, "below": operator.lt,
+}
 
 
 def _always(frame: Frame) -> np.ndarray:
@@ -102,13 +65,27 @@ def condition(node: Any, scope: VScope) -> Pred:
             parts.append(_any(items) if key == "any" else _all(items))
         elif key == "not":
             inner = condition(spec, scope)
-            parts.append(lambda f, inner=inner: ~inner(f))
+            parts.append(_negation(inner))
         elif key == "holds":
             expr = value(spec, scope)
-            parts.append(lambda f, fn=expr.fn: f.truth(fn(f)))
+            parts.append(_holds(expr.fn))
         else:
             parts.append(_fact_test(str(key), spec, scope))
     return _all(parts)
+
+
+def _negation(inner: Pred) -> Pred:
+    def negated(frame: Frame) -> np.ndarray:
+        return ~inner(frame)
+
+    return negated
+
+
+def _holds(fn: Fn) -> Pred:
+    def holds(frame: Frame) -> np.ndarray:
+        return frame.truth(fn(frame))
+
+    return holds
 
 
 def _all(parts: list[Pred]) -> Pred:
@@ -177,9 +154,9 @@ def _scalar_test(vt: ValueType, op: str, arg: Any) -> Callable[[Vec], np.ndarray
             if op == "not_in":
                 table[:-1] = ~table[:-1]
             return lambda v: table[v.codes]  # type: ignore[attr-defined]
-        if op in ORDER_TESTS:
-            bound, compare = ranks[arg], ORDER_TESTS[op][0]
-            return lambda v: compare(v.codes, bound)  # type: ignore[attr-defined,arg-type]
+        if op in _ORDER:
+            bound, order = ranks[arg], _ORDER[op]
+            return lambda v: np.asarray(order(v.codes, bound))  # type: ignore[attr-defined]
         return None
     if kind == "string":
         if op not in ("is", "in", "not_in"):
@@ -200,14 +177,14 @@ def _scalar_test(vt: ValueType, op: str, arg: Any) -> Callable[[Vec], np.ndarray
 
     if op == "is":
         target = literal(arg)
-        return lambda v: v.data == target  # type: ignore[attr-defined,no-any-return]
+        return lambda v: np.asarray(v.data == target)  # type: ignore[attr-defined]
     if op in ("in", "not_in"):
         members = np.array([literal(x) for x in arg])
         invert = op == "not_in"
         return lambda v: np.isin(v.data, members, invert=invert)  # type: ignore[attr-defined]
-    if op in ORDER_TESTS and kind != "bool":
-        limit, compare = literal(arg), ORDER_TESTS[op][0]
-        return lambda v: compare(v.data, limit)  # type: ignore[attr-defined,arg-type]
+    if op in _ORDER and kind != "bool":
+        limit, order = literal(arg), _ORDER[op]
+        return lambda v: np.asarray(order(v.data, limit))  # type: ignore[attr-defined]
     return None
 
 
@@ -230,7 +207,7 @@ def _list_test(name: str, op: str, arg: Any, present: Pred) -> Pred:
                 result = hits == want
             else:
                 result = hits == 0
-        return result & present(frame)
+        return np.asarray(result & present(frame))
 
     return test
 
@@ -426,4 +403,4 @@ def unset(vt: ValueType, n: int) -> Vec:
     return out.flags(everywhere, None)
 
 
-__all__ = ["Frame", "NotVectorised", "VExpr", "VScope", "condition", "either", "unset", "value"]
+__all__ = ["NotVectorised", "condition", "unset", "value"]

@@ -190,7 +190,7 @@ def _timestamps(array: pa.Array, vt: ValueType, null: np.ndarray) -> tuple[Vec, 
     us = np.where(clean & ~null, us, _PLACEHOLDER_US)
     if vt.kind == "date":
         midnight = london.time_of_day(us) == 0
-        clean &= (~aware & midnight) | null
+        clean &= (midnight & (not aware)) | null
         return Days(london.days_of(us)).flags(null, None), clean
     vec = Times(utc=us) if aware else Times(wall=us)
     return vec.flags(null, None), clean

@@ -83,14 +83,14 @@ def wall_from_utc(utc: np.ndarray) -> np.ndarray:
     """London wall-clock µs for UTC instants in µs."""
     instants, after, _ = _changes()
     index = np.searchsorted(instants, utc, side="right") - 1
-    return utc + after[index]
+    return np.asarray(utc + after[index])
 
 
 def utc_from_wall(wall: np.ndarray) -> np.ndarray:
     """UTC instants in µs for London wall-clock µs, read with ``fold=0`` as the scalar path does."""
     _, after, thresholds = _changes()
     index = np.searchsorted(thresholds, wall, side="right") - 1
-    return wall - after[index]
+    return np.asarray(wall - after[index])
 
 
 def in_range(us: np.ndarray) -> np.ndarray:
@@ -100,12 +100,12 @@ def in_range(us: np.ndarray) -> np.ndarray:
 
 def days_of(wall: np.ndarray) -> np.ndarray:
     """The London local dates (datetime64[D]) of wall-clock µs."""
-    return np.floor_divide(wall, US_PER_DAY).astype("datetime64[D]")
+    return np.asarray(np.floor_divide(wall, US_PER_DAY)).astype("datetime64[D]")
 
 
 def time_of_day(wall: np.ndarray) -> np.ndarray:
     """µs since local midnight of wall-clock µs."""
-    return np.remainder(wall, US_PER_DAY)
+    return np.asarray(np.remainder(wall, US_PER_DAY))
 
 
 def wall_us_of(moment: dt.datetime) -> int:

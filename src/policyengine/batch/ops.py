@@ -59,7 +59,7 @@ class Context:
 
 def local_wall(times: Times, closes_at_us: int | None) -> np.ndarray:
     """London wall-clock µs as the scalar path normalises them (a gap time moves forward)."""
-    if times._wall is not None and times._utc is None and not london.wall_is_local(closes_at_us):
+    if times.raw_wall and not london.wall_is_local(closes_at_us):
         return london.wall_from_utc(times.utc)
     return times.wall
 
@@ -144,7 +144,7 @@ def compare(op: str, a: Vec, b: Vec, ctx: Context) -> Vec:
         return Const(bool(COMPARE[op](a.value, b.value))).flags(absent, bad)
     if op == "equal" and (isinstance(a, Texts) or isinstance(b, Texts)):
         ta, tb = texts_of(a, ctx.n), texts_of(b, ctx.n)
-        table, where = merge_tables(ta.table, tb.table)
+        _, where = merge_tables(ta.table, tb.table)
         same = ta.codes == recode(tb.codes, where)
         return Bools(same & (ta.codes >= 0)).flags(absent, bad)
     left, right = _operands(a, b, ctx)
@@ -163,8 +163,8 @@ def choose(cond: np.ndarray, yes: Vec, no: Vec, kind: str, ctx: Context) -> Vec:
         return Const(yes.value).flags(absent, bad)
     if kind in ("bool", "int", "date"):
         y, n = broadcast(yes, ctx.n, kind), broadcast(no, ctx.n, kind)
-        data = np.where(cond, y.data, n.data)  # type: ignore[attr-defined]
-        out: Vec = {"bool": Bools, "int": Ints, "date": Days}[kind](data)
+        data = np.asarray(np.where(cond, y.data, n.data))  # type: ignore[attr-defined]
+        out: Vec = Bools(data) if kind == "bool" else Ints(data) if kind == "int" else Days(data)
         return out.flags(absent, bad)
     if kind == "datetime":
         assert isinstance(yes, Times) and isinstance(no, Times)

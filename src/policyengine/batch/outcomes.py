@@ -14,7 +14,7 @@ import numpy as np
 
 from ..facts import ValueType
 from . import london
-from .compile import Frame
+from .frame import Frame
 from .vectors import (
     Bools,
     Days,

@@ -2,8 +2,9 @@
 
 Columns, in order: any carried input columns; ``status``; one column per declared outcome
 (bool, int64, date32, timestamp[us, Europe/London] for a date-time, dictionary-encoded strings
-for enum and string outcomes, lists of those, JSON text for anything else); a ``moment`` outcome as two columns, ``<name>``
-(its London day) and ``<name>_at`` (the instant, where it is a date-time);
+for enum and string outcomes, lists of those, JSON text for anything else); a ``moment``
+outcome as two columns, ``<name>`` (its London day) and ``<name>_at`` (the instant, where it is
+a date-time);
 ``considerations`` and ``requirements`` (their ids) when the decision can need judgement;
 ``fired_rules``; ``error`` (the message ``decide`` raised for the row), ``error_type``
 (``FactsError`` or ``PolicyError``) and ``error_problems`` (each problem's path, code, message
@@ -23,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..decision import to_json_value
+from ..durations import LONDON
 from ..errors import FactsError, PolicyEngineError, PolicyError
 from ..facts import ValueType
 from . import london
@@ -59,7 +61,8 @@ class ScalarBuilder(Builder):
 
     def __init__(self, name: str, kind: str, n: int) -> None:
         self.name, self.kind = name, kind
-        dtype = {"bool": bool, "int": np.int64, "date": "datetime64[D]"}[kind]
+        dtype = {"bool": np.dtype(bool), "int": np.dtype(np.int64),
+                 "date": np.dtype("datetime64[D]")}[kind]
         self.data = np.zeros(n, dtype=dtype)
         self.valid = np.zeros(n, bool)
 
@@ -69,7 +72,7 @@ class ScalarBuilder(Builder):
         self.valid[rows] = True if vec.absent is None else ~vec.absent[rows]
 
     def put(self, i: int, value: Any) -> None:
-        if value is MISSING:
+        if value is MISSING or value is None:
             self.valid[i] = False
             return
         self.data[i] = np.datetime64(value.isoformat(), "D") if self.kind == "date" else value
@@ -93,7 +96,7 @@ class TimeBuilder(Builder):
         self.valid[rows] = True if vec.absent is None else ~vec.absent[rows]
 
     def put(self, i: int, value: Any) -> None:
-        if value is MISSING:
+        if value is MISSING or value is None:
             self.valid[i] = False
             return
         self.utc[i] = london.utc_us_of(value)
@@ -120,10 +123,11 @@ class MomentBuilder(Builder):
         self.at.valid[rows] = ~vec.absent[rows] & vec.timed[rows]
 
     def put(self, i: int, value: Any) -> None:
+        if value is None:
+            value = MISSING
         if isinstance(value, dt.datetime):
             self.at.put(i, value)
-            wall = london.wall_from_utc(np.array([london.utc_us_of(value)]))
-            self.day.put(i, dt.date.fromisoformat(str(london.days_of(wall)[0])))
+            self.day.put(i, value.astimezone(LONDON).date())
         else:
             self.day.put(i, value)
             self.at.put(i, MISSING)
@@ -152,10 +156,12 @@ class CodedBuilder(Builder):
 
     def fill(self, rows: np.ndarray, vec: Vec) -> None:
         if isinstance(vec, Const):
-            vec = (Texts if self.item is None else Lists)(  # type: ignore[operator]
-                np.zeros(len(self.codes), np.int32),
-                (vec.value,) if self.item is None else [tuple(vec.value)],
-            ).flags(vec.absent, vec.bad)
+            zeros = np.zeros(len(self.codes), np.int32)
+            single: Vec = (
+                Texts(zeros, (vec.value,)) if self.item is None
+                else Lists(zeros, [tuple(vec.value)])
+            )
+            vec = single.flags(vec.absent, vec.bad)
         assert isinstance(vec, Texts | Lists)
         where = [self.code(entry) for entry in vec.table]
         codes = recode(vec.codes, where)
@@ -253,7 +259,8 @@ class JsonBuilder(Builder):
         raise AssertionError(self.name)
 
     def put(self, i: int, value: Any) -> None:
-        self.texts[i] = None if value is MISSING else json.dumps(to_json_value(value))
+        plain = None if value is MISSING or value is None else to_json_value(value)
+        self.texts[i] = None if plain is None else json.dumps(plain)
 
     def arrays(self) -> list[tuple[str, pa.Array]]:
         return [(self.name, pa.array(self.texts, pa.string()))]

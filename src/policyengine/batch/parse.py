@@ -80,7 +80,7 @@ def parse_datetimes(
     last = np.maximum(lengths - 1, 0)
 
     def at(position: np.ndarray) -> np.ndarray:
-        return matrix[rows, np.clip(position, 0, _MAX_WIDTH)]
+        return np.asarray(matrix[rows, np.clip(position, 0, _MAX_WIDTH)])
 
     def is_digit(position: np.ndarray) -> np.ndarray:
         code = at(position)

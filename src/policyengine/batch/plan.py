@@ -21,8 +21,9 @@ import numpy as np
 
 from ..compiler import CompiledDecision
 from ..decision import STATUS_STRENGTH
-from .compile import Frame, Pred, VExpr, VScope, condition, unset, value
+from .compile import condition, unset, value
 from .decode import NotVectorised, check_fact_type
+from .frame import Frame, Pred, VExpr, VScope
 from .ops import Context
 from .outcomes import assign, unset_moment
 from .vectors import Vec

@@ -157,7 +157,7 @@ def _vectorised(
         result = plan.evaluate(ctx, facts, day)
     slow = result.slow | ~clean
     _fill(builders, result, ~slow)
-    return slow
+    return np.asarray(slow)
 
 
 def _fill(builders: dict[str, Builder], result: Evaluated, rows: np.ndarray) -> None:

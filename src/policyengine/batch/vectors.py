@@ -14,7 +14,7 @@ enum values given as a fact, as a bit set per row).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -46,7 +46,7 @@ class Vec:
     absent: Mask = None
     bad: Mask = None
 
-    def flags(self, absent: Mask, bad: Mask) -> Any:
+    def flags(self, absent: Mask, bad: Mask) -> Self:
         self.absent, self.bad = absent, bad
         return self
 
@@ -72,11 +72,16 @@ class Days(Vec):
 
 
 class Times(Vec):
-    """Date-times: ``wall`` (London wall clock) and ``utc`` µs; either may be derived."""
+    """Date-times: ``wall`` (London wall clock) and ``utc`` µs; either may be derived.
+
+    ``raw_wall``: the wall times are as given (naive input), not yet normalised the way the
+    scalar path reads a time in a spring-forward gap.
+    """
 
     def __init__(self, wall: np.ndarray | None = None, utc: np.ndarray | None = None) -> None:
         self._wall = wall
         self._utc = utc
+        self.raw_wall = wall is not None
 
     @property
     def wall(self) -> np.ndarray:
@@ -151,7 +156,7 @@ def lists_of(vec: Vec, n: int) -> Lists:
 def recode(codes: np.ndarray, mapping: list[int]) -> np.ndarray:
     """Codes through a mapping from old to new codes (-1 stays -1)."""
     table = np.array([*mapping, -1], dtype=np.int32)
-    return table[codes]
+    return np.asarray(table[codes])
 
 
 def merge_tables(a: tuple[Any, ...] | list[Any], b: tuple[Any, ...] | list[Any]) -> tuple[

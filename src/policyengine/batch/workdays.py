@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 
@@ -54,7 +55,9 @@ class VectorCalendar:
 
     def is_working(self, days: np.ndarray) -> np.ndarray:
         """Working day or not; meaningful where ``covers`` holds."""
-        return np.is_busday(np.clip(days, self.first, self.last), busdaycal=self.busdays)
+        return np.asarray(
+            np.is_busday(np.clip(days, self.first, self.last), busdaycal=self.busdays)
+        )
 
     def add_working_days(
         self, start: np.ndarray, n: int | np.ndarray
@@ -68,7 +71,7 @@ class VectorCalendar:
                                         busdaycal=self.busdays)
             result = np.where(n > 0, backward, forward)
         else:
-            roll = "backward" if n > 0 else "forward"
+            roll: Literal["backward", "forward"] = "backward" if n > 0 else "forward"
             result = np.busday_offset(safe, n, roll=roll, busdaycal=self.busdays)
         ok = self.covers(start) & self.covers(result)
         return result, ok
