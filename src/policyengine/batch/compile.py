@@ -391,13 +391,13 @@ def unset(vt: ValueType, n: int) -> Vec:
     elif kind == "int":
         out = Ints(np.zeros(n, np.int64))
     elif kind == "date":
-        out = Days(np.full(n, np.datetime64("2000-01-03", "D")))
+        out = Days(np.zeros(n, "datetime64[D]"))
     elif kind in ("string", "enum"):
         out = Texts(np.full(n, -1, np.int32), ())
     elif kind == "list":
         out = Lists(np.full(n, -1, np.int32), [])
     elif kind == "datetime":
-        out = Times(utc=np.full(n, 946_900_800_000_000, np.int64))
+        out = Times(utc=np.zeros(n, np.int64))
     else:  # a moment is never read by a value (the vectoriser refuses to)
         out = Const(None)
     return out.flags(everywhere, None)

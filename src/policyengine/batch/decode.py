@@ -117,9 +117,30 @@ def _null_mask(array: pa.Array) -> np.ndarray:
     return np.asarray(array.is_null())
 
 
+def _raw_int64(array: pa.Array) -> np.ndarray:
+    """The int64 values of a fixed-width array without copying (null slots hold anything)."""
+    data = array.buffers()[1]
+    return np.frombuffer(data, dtype=np.int64, count=len(array) + array.offset)[array.offset:]
+
+
+def _dictionary_enum(array: pa.Array, vt: ValueType) -> tuple[Vec, np.ndarray]:
+    """Enum codes of a dictionary array, by looking up its (few) dictionary values."""
+    values = array.dictionary
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return _decode_arrow(array.dictionary_decode(), vt)
+    index = {v: i for i, v in enumerate(vt.values)}
+    lookup = np.array([*(index.get(v, -1) for v in values.to_pylist()), -1], dtype=np.int32)
+    null = _null_mask(array)
+    indices = np.asarray(array.indices.fill_null(-1) if array.null_count else array.indices)
+    codes = lookup[indices.astype(np.int64)]
+    return Texts(codes, vt.values).flags(null, None), (codes >= 0) | null
+
+
 def _decode_arrow(array: pa.Array, vt: ValueType) -> tuple[Vec, np.ndarray]:
     kind, t = vt.kind, array.type
     if pa.types.is_dictionary(t):
+        if kind == "enum":
+            return _dictionary_enum(array, vt)
         array = array.dictionary_decode()
         t = array.type
     null = _null_mask(array)
@@ -174,26 +195,51 @@ def _ints(array: pa.Array, vt: ValueType, null: np.ndarray) -> tuple[Vec, np.nda
     return Ints(data).flags(null, None), clean | null
 
 
+_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+_FIRST_DAY, _LAST_DAY = -719_162, 2_932_896  # 0001-01-01 and 9999-12-31, days since 1970
+
+
 def _timestamps(array: pa.Array, vt: ValueType, null: np.ndarray) -> tuple[Vec, np.ndarray]:
     t = array.type
-    per_us = {"s": None, "ms": None, "us": 1, "ns": 1000}[t.unit]
-    raw = np.asarray(array.cast(pa.int64()).fill_null(0), dtype=np.int64)
-    if per_us is None:
-        factor = 1_000_000 if t.unit == "s" else 1000
-        fits = np.abs(raw) < _INT64.max // factor
-        us = np.where(fits, raw, 0) * factor
-    else:
-        fits = np.ones(len(raw), bool)
-        us = np.floor_divide(raw, per_us)
+    raw = _raw_int64(array)
+    some_null = bool(null.any())
+    if some_null:
+        raw = np.where(null, 0, raw)
     aware = t.tz is not None
-    clean = (london.in_range(us) & fits) | null
-    us = np.where(clean & ~null, us, _PLACEHOLDER_US)
     if vt.kind == "date":
-        midnight = london.time_of_day(us) == 0
-        clean &= (midnight & (not aware)) | null
-        return Days(london.days_of(us)).flags(null, None), clean
+        per_day = _PER_DAY[t.unit]
+        days = np.floor_divide(raw, per_day)
+        clean = (raw == days * per_day) if not aware else np.zeros(len(raw), bool)
+        if days.min(initial=0) < _FIRST_DAY or days.max(initial=0) > _LAST_DAY:
+            clean &= (days >= _FIRST_DAY) & (days <= _LAST_DAY)
+            days = np.where(clean, days, 0)
+        out = Days(days.astype("datetime64[D]")).flags(null if some_null else None, None)
+        return out, clean | null if some_null else clean
+    if t.unit in ("s", "ms"):
+        factor = 1_000_000 if t.unit == "s" else 1000
+        raw = np.where(np.abs(raw) < _INT64.max // factor, raw, 0)
+        us = raw * factor
+    else:
+        us = raw if t.unit == "us" else np.floor_divide(raw, 1000)
+    clean = _fast_range(us)
+    if clean is not None:
+        us = np.where(clean, us, _PLACEHOLDER_US)
+        clean |= null
+    else:
+        clean = np.ones(len(us), bool)
     vec = Times(utc=us) if aware else Times(wall=us)
-    return vec.flags(null, None), clean
+    return vec.flags(null if some_null else None, None), clean
+
+
+def _fast_range(us: np.ndarray) -> np.ndarray | None:
+    """Which µs values the date-time helpers convert (None: all of them)."""
+    if len(us) == 0:
+        return None
+    low, high = int(us.min()), int(us.max())
+    inside = np.array([low, high])
+    if london.in_range(inside).all():
+        return None
+    return london.in_range(us)
 
 
 def _from_strings(

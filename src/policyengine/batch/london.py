@@ -79,18 +79,46 @@ def _changes() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
+@cache
+def _by_day(keyed_by: str) -> tuple[int, np.ndarray, np.ndarray]:
+    """Per day: the offset in force all day, and whether a change falls inside the day.
+
+    ``keyed_by`` is "utc" (days of UTC instants) or "wall" (days of wall-clock times, whose
+    changes are at the fold=0 thresholds). Returns (first day number, offsets, changes).
+    """
+    instants, after, thresholds = _changes()
+    keys = instants if keyed_by == "utc" else thresholds
+    first = FIRST_US // US_PER_DAY - 2
+    starts = np.arange(first, END_US // US_PER_DAY + 3, dtype=np.int64) * US_PER_DAY
+    at_start = np.searchsorted(keys, starts, side="right") - 1
+    at_end = np.searchsorted(keys, starts + US_PER_DAY - 1, side="right") - 1
+    return first, after[at_start], at_start != at_end
+
+
+def _offsets(values: np.ndarray, keyed_by: str) -> np.ndarray:
+    """The offset (µs) in force at each value: a lookup by day, a search on change days."""
+    first, by_day, changes = _by_day(keyed_by)
+    day = np.floor_divide(values, US_PER_DAY) - first
+    outside = (day < 0) | (day >= len(by_day))
+    day = np.clip(day, 0, len(by_day) - 1)
+    offsets = by_day[day]
+    search = changes[day] | outside
+    if search.any():
+        instants, after, thresholds = _changes()
+        keys = instants if keyed_by == "utc" else thresholds
+        rows = np.flatnonzero(search)
+        offsets[rows] = after[np.searchsorted(keys, values[rows], side="right") - 1]
+    return np.asarray(offsets)
+
+
 def wall_from_utc(utc: np.ndarray) -> np.ndarray:
     """London wall-clock µs for UTC instants in µs."""
-    instants, after, _ = _changes()
-    index = np.searchsorted(instants, utc, side="right") - 1
-    return np.asarray(utc + after[index])
+    return np.asarray(utc + _offsets(utc, "utc"))
 
 
 def utc_from_wall(wall: np.ndarray) -> np.ndarray:
     """UTC instants in µs for London wall-clock µs, read with ``fold=0`` as the scalar path does."""
-    _, after, thresholds = _changes()
-    index = np.searchsorted(thresholds, wall, side="right") - 1
-    return np.asarray(wall - after[index])
+    return np.asarray(wall - _offsets(wall, "wall"))
 
 
 def in_range(us: np.ndarray) -> np.ndarray:
@@ -100,7 +128,7 @@ def in_range(us: np.ndarray) -> np.ndarray:
 
 def days_of(wall: np.ndarray) -> np.ndarray:
     """The London local dates (datetime64[D]) of wall-clock µs."""
-    return np.asarray(np.floor_divide(wall, US_PER_DAY)).astype("datetime64[D]")
+    return np.asarray(np.floor_divide(wall, US_PER_DAY)).view("datetime64[D]")
 
 
 def time_of_day(wall: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ from .vectors import (
     recode,
     texts_of,
 )
-from .workdays import VectorCalendar
+from .workdays import Ok, VectorCalendar, within
 
 COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "on_or_before": operator.le,
@@ -49,12 +49,17 @@ _STEP_US = {"minutes": 60 * london.US_PER_SECOND, "hours": 3600 * london.US_PER_
 
 
 class Context:
-    """What the operations need besides their operands: the row count and the calendar."""
+    """What the operations need besides their operands: the row count and the calendar.
+
+    ``focus``: while a rule's values are computed, the rows where the rule fired (no other
+    row's value is used), so costly arithmetic runs on those rows only.
+    """
 
     def __init__(self, n: int, calendar: VectorCalendar, closes_at_us: int | None) -> None:
         self.n = n
         self.calendar = calendar
         self.closes_at_us = closes_at_us
+        self.focus: np.ndarray | None = None
 
 
 def local_wall(times: Times, closes_at_us: int | None) -> np.ndarray:
@@ -72,12 +77,70 @@ def _days(vec: Vec, ctx: Context, with_closing: bool = False) -> Days:
         assert isinstance(out, Days)
         return out
     assert isinstance(vec, Times)
+    cached = vec.day_cache.get(with_closing)  # several rules count from the same date-time
+    if cached is not None:
+        assert isinstance(cached, Days)
+        return cached
     wall = local_wall(vec, ctx.closes_at_us if with_closing else None)
     days = london.days_of(wall)
     if not with_closing:
-        return Days(days).flags(vec.absent, vec.bad)
-    received, ok = ctx.calendar.received_days(days, london.time_of_day(wall), ctx.closes_at_us)
-    return Days(received).flags(vec.absent, either(vec.bad, ~ok))
+        out = Days(days).flags(vec.absent, vec.bad)
+    else:
+        received, ok = ctx.calendar.received_days(days, london.time_of_day(wall),
+                                                  ctx.closes_at_us)
+        out = Days(received).flags(vec.absent, vec.bad if ok is None else either(vec.bad, ~ok))
+    vec.day_cache[with_closing] = out
+    return out
+
+
+def _calendar_arithmetic(
+    unit: str, days: np.ndarray, count: int | np.ndarray, ctx: Context
+) -> tuple[np.ndarray, Ok]:
+    if unit == "working_days":
+        return ctx.calendar.add_working_days(days, count)
+    if unit in ("days", "weeks"):
+        return workdays.add_days(days, count if unit == "days" else count * 7)
+    return workdays.add_months(days, count if unit == "months" else count * 12)
+
+
+def _focused(
+    unit: str, days: np.ndarray, count: int | np.ndarray, ctx: Context
+) -> tuple[np.ndarray, Ok]:
+    """Calendar arithmetic on the focus rows only (the rest keep their start day, and ok)."""
+    focus = ctx.focus
+    if focus is None or unit in ("days", "weeks"):
+        return _calendar_arithmetic(unit, days, count, ctx)
+    chosen = np.flatnonzero(focus)
+    if len(chosen) > 0.7 * len(days):
+        return _calendar_arithmetic(unit, days, count, ctx)
+    part, part_ok = _calendar_arithmetic(
+        unit, days[chosen], count if isinstance(count, int) else count[chosen], ctx
+    )
+    result = days.copy()
+    result[chosen] = part
+    if part_ok is None:
+        return result, None
+    ok = np.ones(len(days), bool)
+    ok[chosen] = part_ok
+    return result, ok
+
+
+def _elapsed(base: Times, step: int, count: int | np.ndarray, ctx: Context) -> Times:
+    """``count`` steps of elapsed time after each instant (on the focus rows, if any)."""
+    chosen = None if ctx.focus is None else np.flatnonzero(ctx.focus)
+    if chosen is not None and len(chosen) > 0.7 * ctx.n:
+        chosen = None
+    if chosen is None:
+        utc = base.utc + np.asarray(count, dtype=np.int64) * step
+    else:
+        part = np.asarray(count if isinstance(count, int) else count[chosen], dtype=np.int64)
+        utc = np.zeros(ctx.n, np.int64)
+        utc[chosen] = base.utc_at(chosen) + part * step
+    inside = within(utc, np.int64(london.FIRST_US + london.US_PER_DAY),
+                    np.int64(london.END_US - london.US_PER_DAY - 1))
+    if inside is None:
+        return Times(utc=utc)
+    return Times(utc=np.where(inside, utc, 0)).flags(None, ~inside)
 
 
 def shift(base: Vec, unit: str, amount: int | Vec, ctx: Context) -> Vec:
@@ -96,17 +159,13 @@ def shift(base: Vec, unit: str, amount: int | Vec, ctx: Context) -> Vec:
         count, absent, bad = amount, base.absent, base.bad
     if unit in _STEP_US:
         assert isinstance(base, Times)
-        utc = base.utc + np.asarray(count, dtype=np.int64) * _STEP_US[unit]
-        ok = london.in_range(utc)
-        return Times(utc=np.where(ok, utc, base.utc)).flags(absent, either(bad, ~ok))
+        moved = _elapsed(base, _STEP_US[unit], count, ctx)
+        return moved.flags(absent, either(bad, moved.bad))
     days = _days(base, ctx, with_closing=unit == "working_days")
     bad = either(bad, days.bad)
-    if unit == "working_days":
-        result, ok = ctx.calendar.add_working_days(days.data, count)
-    elif unit in ("days", "weeks"):
-        result, ok = workdays.add_days(days.data, count if unit == "days" else count * 7)
-    else:
-        result, ok = workdays.add_months(days.data, count if unit == "months" else count * 12)
+    result, ok = _focused(unit, days.data, count, ctx)
+    if ok is None:
+        return Days(result).flags(absent, bad)
     safe = np.where(ok, result, np.datetime64("2000-01-03", "D"))
     return Days(safe).flags(absent, either(bad, ~ok))
 

@@ -17,6 +17,7 @@ from . import london
 from .frame import Frame
 from .vectors import (
     Bools,
+    Const,
     Days,
     Ints,
     Lists,
@@ -42,7 +43,7 @@ class Moments(Vec):
 
 def unset_moment(n: int) -> Moments:
     return Moments(
-        np.full(n, np.datetime64("2000-01-03", "D")), np.zeros(n, np.int64), np.zeros(n, bool)
+        np.zeros(n, "datetime64[D]"), np.zeros(n, np.int64), np.zeros(n, bool)
     ).flags(np.ones(n, bool), None)
 
 
@@ -54,7 +55,17 @@ def assign(frame: Frame, key: str, vt: ValueType, rows: np.ndarray, vec: Vec) ->
     if vec.bad is not None:
         frame.mark(rows & vec.bad)
     assert state.absent is not None
-    already = rows & ~state.absent
+    overlap = rows & ~state.absent
+    # None: the first rule to set it on these rows, nothing to merge with
+    already = overlap if overlap.any() else None
+    # on every row, or on rows where nothing was set before: the value is the new column
+    replaces = bool(rows.all()) or bool(state.absent.all())
+
+    def combine(value: Any, current: np.ndarray) -> np.ndarray:
+        if replaces and isinstance(value, np.ndarray):
+            return value
+        return np.asarray(np.where(rows, value, current))
+
     kind = vt.kind
     new: Vec
     if kind == "list":
@@ -62,37 +73,54 @@ def assign(frame: Frame, key: str, vt: ValueType, rows: np.ndarray, vec: Vec) ->
     elif kind == "moment":
         new = _moment(state, rows, vec, already, frame)
     elif kind in ("string", "enum"):
-        current, value = texts_of(state, frame.n), texts_of(vec, frame.n)
-        table, where = merge_tables(current.table, value.table)
-        codes = recode(value.codes, where)
-        frame.mark(already & (codes != current.codes))
-        new = Texts(np.where(rows, codes, current.codes).astype(np.int32), tuple(table))
+        current = texts_of(state, frame.n)
+        if isinstance(vec, Const):
+            table, where = merge_tables(current.table, (vec.value,))
+            codes: Any = where[0]
+        else:
+            value = texts_of(vec, frame.n)
+            table, where = merge_tables(current.table, value.table)
+            codes = recode(value.codes, where)
+        if already is not None:
+            frame.mark(already & (codes != current.codes))
+        new = Texts(combine(codes, current.codes).astype(np.int32), tuple(table))
     elif kind == "datetime":
         assert isinstance(state, Times) and isinstance(vec, Times)
-        frame.mark(already & (vec.utc != state.utc))
-        new = Times(utc=np.where(rows, vec.utc, state.utc))
+        if already is not None:
+            frame.mark(already & (vec.utc != state.utc))
+        new = Times(utc=combine(vec.utc, state.utc))
     else:
-        value_data = broadcast(vec, frame.n, kind).data  # type: ignore[attr-defined]
+        value_data = vec.value if isinstance(vec, Const) else vec.data  # type: ignore[attr-defined]
+        if kind == "date" and isinstance(vec, Const):
+            value_data = np.datetime64(value_data.isoformat(), "D")
         current_data = state.data  # type: ignore[attr-defined]
-        frame.mark(already & (value_data != current_data))
-        new = {"bool": Bools, "int": Ints, "date": Days}[kind](
-            np.where(rows, value_data, current_data)
-        )
+        if already is not None:
+            frame.mark(already & (value_data != current_data))
+        data = combine(value_data, current_data)
+        new = Bools(data) if kind == "bool" else Ints(data) if kind == "int" else Days(data)
     frame.outcomes[key] = new.flags(state.absent & ~rows, None)
 
 
-def _moment(state: Vec, rows: np.ndarray, vec: Vec, already: np.ndarray, frame: Frame) -> Vec:
+def _moment(
+    state: Vec, rows: np.ndarray, vec: Vec, already: np.ndarray | None, frame: Frame
+) -> Vec:
     assert isinstance(state, Moments)
     if isinstance(vec, Times):
-        days = london.days_of(london.wall_from_utc(vec.utc))
         utc, timed = vec.utc, np.ones(frame.n, bool)
+        if rows.all():
+            days = london.days_of(london.wall_from_utc(utc))
+        else:  # the London day of the rows being set only
+            chosen = np.flatnonzero(rows)
+            days = state.days.copy()
+            days[chosen] = london.days_of(london.wall_from_utc(utc[chosen]))
         differs = ~state.timed | (state.utc != utc)
     else:
         day_vec = broadcast(vec, frame.n, "date")
         assert isinstance(day_vec, Days)
         days, utc, timed = day_vec.data, state.utc, np.zeros(frame.n, bool)
         differs = state.timed | (state.days != days)
-    frame.mark(already & differs)
+    if already is not None:
+        frame.mark(already & differs)
     return Moments(
         np.where(rows, days, state.days),
         np.where(rows, utc, state.utc),

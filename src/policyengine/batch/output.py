@@ -46,6 +46,9 @@ _ARROW_ITEM = {"bool": pa.bool_(), "int": pa.int64(), "string": pa.string(),
 class Builder:
     name: str
 
+    def names(self) -> list[str]:
+        return [self.name]
+
     def fill(self, rows: np.ndarray, vec: Vec) -> None:
         raise NotImplementedError
 
@@ -68,8 +71,12 @@ class ScalarBuilder(Builder):
 
     def fill(self, rows: np.ndarray, vec: Vec) -> None:
         full = broadcast(vec, len(self.data), self.kind)
-        self.data[rows] = full.data[rows]  # type: ignore[attr-defined]
-        self.valid[rows] = True if vec.absent is None else ~vec.absent[rows]
+        valid = np.ones(len(rows), bool) if vec.absent is None else ~vec.absent
+        if rows.all():  # nothing is left for the row-by-row path to write
+            self.data, self.valid = full.data, valid  # type: ignore[attr-defined]
+            return
+        np.copyto(self.data, full.data, where=rows)  # type: ignore[attr-defined]
+        np.copyto(self.valid, valid, where=rows)
 
     def put(self, i: int, value: Any) -> None:
         if value is MISSING or value is None:
@@ -92,8 +99,8 @@ class TimeBuilder(Builder):
 
     def fill(self, rows: np.ndarray, vec: Vec) -> None:
         assert isinstance(vec, Times)
-        self.utc[rows] = vec.utc[rows]
-        self.valid[rows] = True if vec.absent is None else ~vec.absent[rows]
+        np.copyto(self.utc, vec.utc, where=rows)
+        np.copyto(self.valid, True if vec.absent is None else ~vec.absent, where=rows)
 
     def put(self, i: int, value: Any) -> None:
         if value is MISSING or value is None:
@@ -117,10 +124,10 @@ class MomentBuilder(Builder):
     def fill(self, rows: np.ndarray, vec: Vec) -> None:
         assert isinstance(vec, Moments)
         assert vec.absent is not None
-        self.day.data[rows] = vec.days[rows]
-        self.day.valid[rows] = ~vec.absent[rows]
-        self.at.utc[rows] = vec.utc[rows]
-        self.at.valid[rows] = ~vec.absent[rows] & vec.timed[rows]
+        np.copyto(self.day.data, vec.days, where=rows)
+        np.copyto(self.day.valid, ~vec.absent, where=rows)
+        np.copyto(self.at.utc, vec.utc, where=rows)
+        np.copyto(self.at.valid, ~vec.absent & vec.timed, where=rows)
 
     def put(self, i: int, value: Any) -> None:
         if value is None:
@@ -132,6 +139,9 @@ class MomentBuilder(Builder):
             self.day.put(i, value)
             self.at.put(i, MISSING)
 
+    def names(self) -> list[str]:
+        return [self.name, self.at.name]
+
     def arrays(self) -> list[tuple[str, pa.Array]]:
         return self.day.arrays() + self.at.arrays()
 
@@ -142,9 +152,22 @@ class CodedBuilder(Builder):
     def __init__(self, name: str, n: int, item: pa.DataType | None = None) -> None:
         self.name = name
         self.item = item  # a list column's item type; None for strings
-        self.codes = np.full(n, -1, np.int32)
+        self.n = n
+        self._codes: np.ndarray | None = None
         self.table: list[Any] = []
         self.index: dict[Any, int] = {}
+
+    @property
+    def codes(self) -> np.ndarray:
+        if self._codes is None:
+            self._codes = np.full(self.n, -1, np.int32)
+        return self._codes
+
+    def _write(self, rows: np.ndarray, codes: np.ndarray) -> None:
+        if self._codes is None and rows.all():
+            self._codes = np.asarray(codes, dtype=np.int32)
+        else:
+            np.copyto(self.codes, codes, where=rows)
 
     def code(self, value: Any) -> int:
         key = tuple(value) if self.item is not None else value
@@ -156,7 +179,7 @@ class CodedBuilder(Builder):
 
     def fill(self, rows: np.ndarray, vec: Vec) -> None:
         if isinstance(vec, Const):
-            zeros = np.zeros(len(self.codes), np.int32)
+            zeros = np.zeros(self.n, np.int32)
             single: Vec = (
                 Texts(zeros, (vec.value,)) if self.item is None
                 else Lists(zeros, [tuple(vec.value)])
@@ -167,11 +190,11 @@ class CodedBuilder(Builder):
         codes = recode(vec.codes, where)
         if vec.absent is not None:
             codes = np.where(vec.absent, -1, codes)
-        self.codes[rows] = codes[rows]
+        self._write(rows, codes)
 
     def fill_codes(self, rows: np.ndarray, codes: np.ndarray, table: list[Any]) -> None:
         where = [self.code(entry) if entry is not None else -1 for entry in table]
-        self.codes[rows] = recode(codes, where)[rows]
+        self._write(rows, recode(codes, where))
 
     def put(self, i: int, value: Any) -> None:
         self.codes[i] = -1 if value is MISSING or value is None else self.code(value)
@@ -181,16 +204,42 @@ class CodedBuilder(Builder):
         if self.item is None:
             dictionary = pa.array(self.table, pa.string())
             return [(self.name, pa.DictionaryArray.from_arrays(indices, dictionary))]
+        if pa.types.is_string(self.item):
+            return [(self.name, self._token_lists())]
         kind = pa.list_(self.item)
         values = pa.array([list(entry) for entry in self.table], type=kind)
         return [(self.name, values.take(indices) if len(values) else pa.nulls(len(indices),
                                                                             kind))]
+
+    def _token_lists(self) -> pa.Array:
+        """Lists of strings, their items dictionary-encoded, built from the codes by offsets."""
+        codes = self.codes
+        tokens: dict[Any, int] = {}
+        for entry in self.table:
+            for item in entry:
+                tokens.setdefault(item, len(tokens))
+        lengths = np.array([*(len(e) for e in self.table), 0], dtype=np.int32)
+        starts = np.zeros(len(self.table) + 1, dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        flat = np.array([tokens[i] for e in self.table for i in e], dtype=np.int32)
+        per_row = lengths[codes]
+        offsets = np.zeros(len(codes) + 1, dtype=np.int32)
+        np.cumsum(per_row, out=offsets[1:])
+        total = int(offsets[-1])
+        row = np.repeat(np.arange(len(codes), dtype=np.int64), per_row)
+        within_row = np.arange(total, dtype=np.int64) - offsets[:-1][row]
+        child = flat[starts[codes[row]] + within_row] if total else np.zeros(0, np.int32)
+        items = pa.DictionaryArray.from_arrays(pa.array(child), pa.array(list(tokens), pa.string()))
+        return pa.ListArray.from_arrays(pa.array(offsets), items, mask=pa.array(codes < 0))
 
 
 class ErrorBuilder(Builder):
     """The rows the scalar path refused: message, type and problems (sparse)."""
 
     name = "error"
+
+    def names(self) -> list[str]:
+        return ["error", "error_type", "error_problems"]
 
     def __init__(self, n: int) -> None:
         self.n = n
@@ -203,6 +252,10 @@ class ErrorBuilder(Builder):
         self.errors[i] = value
 
     def arrays(self) -> list[tuple[str, pa.Array]]:
+        if not self.errors:
+            return [("error", pa.nulls(self.n, pa.string())),
+                    ("error_type", pa.nulls(self.n, pa.string()).dictionary_encode()),
+                    ("error_problems", pa.nulls(self.n, pa.list_(PROBLEM)))]
         messages: list[str | None] = [None] * self.n
         kinds: list[str | None] = [None] * self.n
         problems: list[list[dict[str, Any]] | None] = [None] * self.n

@@ -106,8 +106,12 @@ class DecisionPlan:
 
     def _apply(self, frame: Frame, index: int, rows: np.ndarray) -> None:
         outcomes = self.compiled.outcomes
-        for key, expr in self.values[index]:
-            assign(frame, key, outcomes[key], rows, expr.fn(frame))
+        frame.focus = rows
+        try:
+            for key, expr in self.values[index]:
+                assign(frame, key, outcomes[key], rows, expr.fn(frame))
+        finally:
+            frame.focus = None
 
     def _collect(self, frame: Frame) -> tuple[np.ndarray, list[Pattern]]:
         settled = self._settled(frame) if self.exceptions else None

@@ -244,25 +244,36 @@ def _metadata(
 def _assemble(source: Source, builders: dict[str, Builder], meta: dict[str, Any]) -> Any:
     import json
 
-    names: list[str] = []
-    arrays: list[pa.Array] = []
-    for name, array in source.carried.items():
-        names.append(name)
-        arrays.append(array)
+    names = list(source.carried)
     for builder in builders.values():
-        for name, array in builder.arrays():
+        for name in builder.names():
             if name in names:
                 raise FactsError(f"carry column '{name}' has the name of a result column",
                                  fact=name)
             names.append(name)
-            arrays.append(array)
-    table = pa.table(arrays, names=names)
-    table = table.replace_schema_metadata({"policyengine": json.dumps(meta)})
     if source.output == "arrow":
-        return table
-    frame = table.to_pandas(types_mapper=_pandas_type)
-    if source.index is not None:
-        frame.index = source.index
+        arrays = list(source.carried.values())
+        for builder in builders.values():
+            arrays.extend(array for _, array in builder.arrays())
+        table = pa.table(arrays, names=names)
+        return table.replace_schema_metadata({"policyengine": json.dumps(meta)})
+    import pandas as pd
+
+    columns: dict[str, Any] = {
+        name: array.to_pandas(types_mapper=_pandas_type) for name, array in source.carried.items()
+    }
+    for builder in builders.values():
+        if isinstance(builder, CodedBuilder) and builder.item is None:
+            # a categorical straight from the codes (Arrow's conversion of a dictionary with
+            # nulls costs more than the whole decision)
+            columns[builder.name] = pd.Categorical.from_codes(builder.codes, builder.table)
+            continue
+        for name, array in builder.arrays():
+            columns[name] = array.to_pandas(types_mapper=_pandas_type)
+    index = source.index if source.index is not None else pd.RangeIndex(source.n)
+    frame = pd.DataFrame({k: v.set_axis(index) if isinstance(v, pd.Series)
+                          else pd.Series(v, index=index) for k, v in columns.items()},
+                         index=index)
     frame.attrs["policyengine"] = meta
     return frame
 

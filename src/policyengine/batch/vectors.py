@@ -82,6 +82,7 @@ class Times(Vec):
         self._wall = wall
         self._utc = utc
         self.raw_wall = wall is not None
+        self.day_cache: dict[bool, Vec] = {}  # London days / received days (ops._days)
 
     @property
     def wall(self) -> np.ndarray:
@@ -100,6 +101,13 @@ class Times(Vec):
     @property
     def days(self) -> np.ndarray:
         return london.days_of(self.wall)
+
+    def utc_at(self, rows: np.ndarray) -> np.ndarray:
+        """The instants of some rows (by index), without converting the whole column."""
+        if self._utc is not None:
+            return np.asarray(self._utc[rows])
+        assert self._wall is not None
+        return london.utc_from_wall(self._wall[rows])
 
 
 class Texts(Vec):
@@ -155,6 +163,8 @@ def lists_of(vec: Vec, n: int) -> Lists:
 
 def recode(codes: np.ndarray, mapping: list[int]) -> np.ndarray:
     """Codes through a mapping from old to new codes (-1 stays -1)."""
+    if mapping == list(range(len(mapping))):
+        return codes
     table = np.array([*mapping, -1], dtype=np.int32)
     return np.asarray(table[codes])
 
