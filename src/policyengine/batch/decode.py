@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from ..facts import ValueType
 from . import london
-from .parse import parse_dates, parse_datetimes
+from .parse import arrow_dates, arrow_datetimes
 from .vectors import Bools, Days, Ints, Members, Texts, Times, Vec
 
 NULL: Any = object()  # a cell with no value: the fact is not given
@@ -171,8 +171,7 @@ def _decode_arrow(array: pa.Array, vt: ValueType) -> tuple[Vec, np.ndarray]:
             len(array), bool
         )
     if kind in ("date", "datetime") and (pa.types.is_string(t) or pa.types.is_large_string(t)):
-        strings = np.asarray(array.fill_null("").to_numpy(zero_copy_only=False), dtype=object)
-        return _from_strings(strings, vt, null)
+        return _from_strings(array, vt, null)
     return _decode_objects([cell_value(v, vt, typed=True) for v in array.to_pylist()], vt)
 
 
@@ -243,22 +242,22 @@ def _fast_range(us: np.ndarray) -> np.ndarray | None:
 
 
 def _from_strings(
-    strings: np.ndarray, vt: ValueType, null: np.ndarray
+    strings: pa.Array, vt: ValueType, null: np.ndarray
 ) -> tuple[Vec, np.ndarray]:
     if vt.kind == "date":
-        days, ok = parse_dates(strings)
-        return Days(np.where(ok, days, _PLACEHOLDER_DAY)).flags(null, None), ok | null
-    value, aware, offset, ok = parse_datetimes(strings)
-    ok &= london.in_range(value)
+        days, ok = arrow_dates(strings)
+        return Days(days).flags(null, None), ok | null
+    value, aware, ok = arrow_datetimes(strings)
+    inside = _fast_range(value)
+    if inside is not None:
+        ok &= inside
     value = np.where(ok, value, _PLACEHOLDER_US)
-    offset = np.where(ok, offset, 0)
     if not aware.any():
         return Times(wall=value).flags(null, None), ok | null
-    utc = value - offset
     if aware.all():
-        return Times(utc=utc).flags(null, None), ok | null
-    wall = np.where(aware, london.wall_from_utc(utc), value)
-    utc = np.where(aware, utc, london.utc_from_wall(value))
+        return Times(utc=value).flags(null, None), ok | null
+    wall = np.where(aware, london.wall_from_utc(value), value)
+    utc = np.where(aware, value, london.utc_from_wall(value))
     return Times(wall=wall, utc=utc).flags(null, None), ok | null
 
 
@@ -336,7 +335,7 @@ def _dates(values: Sequence[Any], null: np.ndarray) -> tuple[Vec, np.ndarray]:
             days[i] = np.datetime64(v.toordinal() - 719_163, "D")
             clean[i] = True
     if strings:
-        parsed, ok = parse_dates(np.array([values[i] for i in strings], dtype=object))
+        parsed, ok = arrow_dates(pa.array([values[i] for i in strings], pa.string()))
         where = np.array(strings)
         days[where] = np.where(ok, parsed, _PLACEHOLDER_DAY)
         clean[where] = ok
@@ -362,11 +361,9 @@ def _datetimes(values: Sequence[Any], null: np.ndarray) -> tuple[Vec, np.ndarray
             strings.append(i)
     if strings:
         where = np.array(strings)
-        value, s_aware, offset, ok = parse_datetimes(
-            np.array([values[i] for i in strings], dtype=object)
-        )
+        value, s_aware, ok = arrow_datetimes(pa.array([values[i] for i in strings], pa.string()))
         wall[where] = np.where(s_aware, _PLACEHOLDER_US, value)
-        utc[where] = value - offset
+        utc[where] = value
         aware[where] = s_aware
         clean[where] = ok
     if aware.any():

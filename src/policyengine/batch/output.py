@@ -226,9 +226,16 @@ class CodedBuilder(Builder):
         offsets = np.zeros(len(codes) + 1, dtype=np.int32)
         np.cumsum(per_row, out=offsets[1:])
         total = int(offsets[-1])
-        row = np.repeat(np.arange(len(codes), dtype=np.int64), per_row)
-        within_row = np.arange(total, dtype=np.int64) - offsets[:-1][row]
-        child = flat[starts[codes[row]] + within_row] if total else np.zeros(0, np.int32)
+        # item k of the column is flat[k + shift of its row]: the shifts spread over each row's
+        # items by a running sum of their differences at the rows' first items
+        nonempty = np.flatnonzero(per_row)
+        first_items = offsets[nonempty]
+        shift = starts[codes[nonempty]] - first_items
+        steps = np.zeros(total, np.int64)
+        steps[first_items] = np.diff(shift, prepend=0)
+        index = np.cumsum(steps)
+        index += np.arange(total)
+        child = flat[index] if total else np.zeros(0, np.int32)
         items = pa.DictionaryArray.from_arrays(pa.array(child), pa.array(list(tokens), pa.string()))
         return pa.ListArray.from_arrays(pa.array(offsets), items, mask=pa.array(codes < 0))
 
