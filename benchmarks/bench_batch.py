@@ -139,6 +139,51 @@ def zen_rate(n: int, rounds: int) -> float | None:
     return n / best(lambda: engine.evaluate_batch(requests), rounds)
 
 
+def measure(
+    policies: policyengine.PolicySet, name: str, policy: str, decision: str,
+    frame: pd.DataFrame, days: np.ndarray, count: int, rounds: int,
+) -> None:
+    """Print one decision's rows: the floors, decide_many three ways, decide row by row."""
+    n = len(frame)
+    calendar = vector_calendar(policies.policy(policy).calendar).busdays
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    strings = as_strings(frame)
+    text_days = days.astype(str)
+    policies.decide_many(policy, decision, frame.head(1000), as_of=AS_OF)  # warm up
+    timings: dict[str, list[float]] = {k: [] for k in
+                                       ("floor", "pandas", "arrow", "floor_s", "strings")}
+    for _ in range(rounds):
+        timings["floor"].append(best(lambda: np.busday_offset(
+            days, count, roll="backward", busdaycal=calendar), 1))
+        timings["pandas"].append(best(lambda: policies.decide_many(
+            policy, decision, frame, as_of=AS_OF), 1))
+        timings["arrow"].append(best(lambda: policies.decide_many(
+            policy, decision, table, as_of=AS_OF), 1))
+        timings["floor_s"].append(best(lambda: np.busday_offset(
+            text_days.astype("datetime64[D]"), count, roll="backward",
+            busdaycal=calendar), 1))
+        timings["strings"].append(best(lambda: policies.decide_many(
+            policy, decision, strings, as_of=AS_OF), 1))
+    floor, floor_s = min(timings["floor"]), min(timings["floor_s"])
+    result = policies.decide_many(policy, decision, frame, as_of=AS_OF)
+    meta = result.attrs["policyengine"]
+    rows = [
+        ("numpy.busday_offset (floor)", floor, floor),
+        ("decide_many, DataFrame", min(timings["pandas"]), floor),
+        ("decide_many, pyarrow Table", min(timings["arrow"]), floor),
+        ("numpy parse + busday_offset (floor)", floor_s, floor_s),
+        ("decide_many, ISO strings", min(timings["strings"]), floor_s),
+    ]
+    facts = [_plain_facts(r, decision) for r in frame.head(2000).to_dict("records")]
+    scalar = best(lambda: [policies.decide(policy, decision, f, AS_OF) for f in facts], 1)
+    rows.append(("decide, row by row (2,000 cases)", scalar * n / len(facts), None))
+    for label, seconds, base in rows:
+        ratio = f"{seconds / base:8.2f}x" if base is not None else ""
+        print(f"{name:22} {label:34} {n / seconds:12,.0f} {seconds * 1e3 * 1e6 / n:8.0f} "
+              f"{ratio:>9}")
+    assert meta["vectorised"] and meta["rows_decided_one_by_one"] == 0, meta
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
@@ -150,43 +195,7 @@ def main() -> None:
           "cases/s (higher is better) and ms per million")
     print(f"{'decision':22} {'path':34} {'cases/s':>12} {'ms/1M':>8} {'vs floor':>9}")
     for name, (policy, decision, frame, days, count) in cases(n).items():
-        calendar = vector_calendar(policies.policy(policy).calendar).busdays
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        strings = as_strings(frame)
-        text_days = days.astype(str)
-        policies.decide_many(policy, decision, frame.head(1000), as_of=AS_OF)  # warm up
-        timings: dict[str, list[float]] = {k: [] for k in
-                                           ("floor", "pandas", "arrow", "floor_s", "strings")}
-        for _ in range(rounds):
-            timings["floor"].append(best(lambda: np.busday_offset(
-                days, count, roll="backward", busdaycal=calendar), 1))
-            timings["pandas"].append(best(lambda: policies.decide_many(
-                policy, decision, frame, as_of=AS_OF), 1))
-            timings["arrow"].append(best(lambda: policies.decide_many(
-                policy, decision, table, as_of=AS_OF), 1))
-            timings["floor_s"].append(best(lambda: np.busday_offset(
-                text_days.astype("datetime64[D]"), count, roll="backward",
-                busdaycal=calendar), 1))
-            timings["strings"].append(best(lambda: policies.decide_many(
-                policy, decision, strings, as_of=AS_OF), 1))
-        floor, floor_s = min(timings["floor"]), min(timings["floor_s"])
-        result = policies.decide_many(policy, decision, frame, as_of=AS_OF)
-        meta = result.attrs["policyengine"]
-        rows = [
-            ("numpy.busday_offset (floor)", floor, floor),
-            ("decide_many, DataFrame", min(timings["pandas"]), floor),
-            ("decide_many, pyarrow Table", min(timings["arrow"]), floor),
-            ("numpy parse + busday_offset (floor)", floor_s, floor_s),
-            ("decide_many, ISO strings", min(timings["strings"]), floor_s),
-        ]
-        facts = [_plain_facts(r, decision) for r in frame.head(2000).to_dict("records")]
-        scalar = best(lambda: [policies.decide(policy, decision, f, AS_OF) for f in facts], 1)
-        rows.append(("decide, row by row (2,000 cases)", scalar * n / len(facts), None))
-        for label, seconds, base in rows:
-            ratio = f"{seconds / base:8.2f}x" if base is not None else ""
-            print(f"{name:22} {label:34} {n / seconds:12,.0f} {seconds * 1e3 * 1e6 / n:8.0f} "
-                  f"{ratio:>9}")
-        assert meta["vectorised"] and meta["rows_decided_one_by_one"] == 0, meta
+        measure(policies, name, policy, decision, frame, days, count, rounds)
     rate = zen_rate(min(n, 100_000), max(1, rounds // 2))
     if rate is None:
         print("zen-engine not installed: pip install housing-policyengine[bench]")

@@ -197,10 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(sub: Any, policies_option: Any) -> None:
-    """Commands that live in their own modules (verify, monitor)."""
+    """Commands that live in their own modules (verify, monitor, decide-many)."""
     import importlib
 
-    for name in ("verify", "monitor"):
+    for name in ("verify", "monitor", "batch.cli"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:

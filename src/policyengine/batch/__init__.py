@@ -17,6 +17,19 @@ schema's ``policyengine`` key); its columns are described in :mod:`.output`.
 
 from __future__ import annotations
 
-from .run import PlanInfo, decide_many, plan_info
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .run import PlanInfo, decide_many, plan_info
 
 __all__ = ["PlanInfo", "decide_many", "plan_info"]
+
+
+def __getattr__(name: str) -> Any:
+    # numpy, pandas and pyarrow load only when a batch function is first used, so that the
+    # command line (which registers decide-many from batch.cli) starts without them
+    if name in __all__:
+        from . import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,6 +32,7 @@ from .outcomes import Moments
 from .vectors import Const, Lists, Texts, Times, Vec, broadcast, recode
 
 MISSING: Any = object()  # an outcome the decision did not set
+ERROR_TYPES = ["FactsError", "PolicyError"]
 TIMESTAMP = pa.timestamp("us", tz="Europe/London")
 PROBLEM = pa.struct([
     ("path", pa.string()),
@@ -149,13 +150,18 @@ class MomentBuilder(Builder):
 class CodedBuilder(Builder):
     """Values from a small table, as codes: strings (dictionary-encoded) and lists."""
 
-    def __init__(self, name: str, n: int, item: pa.DataType | None = None) -> None:
+    def __init__(
+        self, name: str, n: int, item: pa.DataType | None = None, values: tuple[str, ...] = ()
+    ) -> None:
         self.name = name
         self.item = item  # a list column's item type; None for strings
         self.n = n
         self._codes: np.ndarray | None = None
-        self.table: list[Any] = []
-        self.index: dict[Any, int] = {}
+        # an enum's values come first, in their declared order, whether any row has them or
+        # not: the categories of the column are then the same for every table
+        self.table: list[Any] = list(values)
+        self.index: dict[Any, int] = {v: i for i, v in enumerate(values)}
+        self.fixed = bool(values)
 
     @property
     def codes(self) -> np.ndarray:
@@ -261,7 +267,8 @@ class ErrorBuilder(Builder):
     def arrays(self) -> list[tuple[str, pa.Array]]:
         if not self.errors:
             return [("error", pa.nulls(self.n, pa.string())),
-                    ("error_type", pa.nulls(self.n, pa.string()).dictionary_encode()),
+                    ("error_type", pa.DictionaryArray.from_arrays(
+                        pa.nulls(self.n, pa.int32()), pa.array(ERROR_TYPES))),
                     ("error_problems", pa.nulls(self.n, pa.list_(PROBLEM)))]
         messages: list[str | None] = [None] * self.n
         kinds: list[str | None] = [None] * self.n
@@ -270,9 +277,11 @@ class ErrorBuilder(Builder):
             messages[i] = str(exc)
             kinds[i] = type(exc).__name__
             problems[i] = problems_of(exc)
+        kind_codes = np.array([-1 if k is None else ERROR_TYPES.index(k) for k in kinds], np.int32)
         return [
             ("error", pa.array(messages, pa.string())),
-            ("error_type", pa.array(kinds, pa.string()).dictionary_encode()),
+            ("error_type", pa.DictionaryArray.from_arrays(
+                pa.array(kind_codes, mask=kind_codes < 0), pa.array(ERROR_TYPES))),
             ("error_problems", pa.array(problems, pa.list_(PROBLEM))),
         ]
 
@@ -301,7 +310,9 @@ def outcome_builder(name: str, vt: ValueType, n: int) -> Builder:
         return TimeBuilder(name, n)
     if kind == "moment":
         return MomentBuilder(name, n)
-    if kind in ("string", "enum"):
+    if kind == "enum":
+        return CodedBuilder(name, n, values=vt.values)
+    if kind == "string":
         return CodedBuilder(name, n)
     if kind == "list" and vt.of is not None and vt.of.kind in _ARROW_ITEM:
         return CodedBuilder(name, n, _ARROW_ITEM[vt.of.kind])

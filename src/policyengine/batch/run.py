@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from .. import __version__
 from ..compiler import CompiledDecision, CompiledPolicy
-from ..decision import Decision
+from ..decision import STATUSES, Decision
 from ..errors import FactsError, PolicyError
 from ..evaluate import policy_warnings
 from ..facts import BOOL, DATE, STRING, ValueType
@@ -119,7 +119,7 @@ def decide_many(
 def _builders(
     outcomes: dict[str, ValueType], compiled: CompiledDecision | None, n: int
 ) -> dict[str, Builder]:
-    builders: dict[str, Builder] = {"status": CodedBuilder("status", n)}
+    builders: dict[str, Builder] = {"status": CodedBuilder("status", n, values=STATUSES)}
     for name, vt in outcomes.items():
         builders[name] = outcome_builder(name, vt, n)
     if compiled is not None and any(
@@ -260,22 +260,31 @@ def _assemble(source: Source, builders: dict[str, Builder], meta: dict[str, Any]
     import pandas as pd
 
     columns: dict[str, Any] = {
-        name: array.to_pandas(types_mapper=_pandas_type) for name, array in source.carried.items()
+        name: _to_pandas(array) for name, array in source.carried.items()
     }
     for builder in builders.values():
         if isinstance(builder, CodedBuilder) and builder.item is None:
-            # a categorical straight from the codes (Arrow's conversion of a dictionary with
-            # nulls costs more than the whole decision)
             columns[builder.name] = pd.Categorical.from_codes(builder.codes, builder.table)
             continue
         for name, array in builder.arrays():
-            columns[name] = array.to_pandas(types_mapper=_pandas_type)
+            columns[name] = _to_pandas(array)
     index = source.index if source.index is not None else pd.RangeIndex(source.n)
     frame = pd.DataFrame({k: v.set_axis(index) if isinstance(v, pd.Series)
                           else pd.Series(v, index=index) for k, v in columns.items()},
                          index=index)
     frame.attrs["policyengine"] = meta
     return frame
+
+
+def _to_pandas(array: pa.Array) -> Any:
+    """A result column for pandas: a dictionary array becomes a categorical straight from its
+    codes (Arrow's own conversion of one with nulls costs more than the whole decision)."""
+    import pandas as pd
+
+    if pa.types.is_dictionary(array.type) and pa.types.is_string(array.type.value_type):
+        codes = np.asarray(array.indices.fill_null(-1), dtype=np.int32)
+        return pd.Categorical.from_codes(codes, array.dictionary.to_pylist())
+    return array.to_pandas(types_mapper=_pandas_type)
 
 
 def _pandas_type(t: pa.DataType) -> Any:

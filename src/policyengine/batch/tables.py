@@ -112,8 +112,8 @@ def _check_columns(
             problems.append(FactProblem(
                 name,
                 f"column '{name}' is not a fact of {where}{hint}; its facts are: "
-                f"{', '.join(known) or '(none)'} (pass carry=['{name}'] to copy it into the "
-                "result)",
+                f"{', '.join(known) or '(none)'} (to copy it into the result, carry it: "
+                f"carry=['{name}'], or --carry {name})",
                 None,
                 "unknown",
             ))
