@@ -85,7 +85,7 @@ def as_strings(frame: pd.DataFrame) -> pd.DataFrame:
             given = column.dropna()
             midnight = bool((given.dt.normalize() == given).all())
             text = column.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%dT%H:%M:%S")
-            out[name] = text.astype(object).where(column.notna(), None)
+            out[name] = text.astype("str")  # as pandas.read_csv gives text
         else:
             out[name] = column
     return pd.DataFrame(out)

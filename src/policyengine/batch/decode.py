@@ -301,6 +301,10 @@ def _decode_objects(values: Sequence[Any], vt: ValueType) -> tuple[Vec, np.ndarr
         return Ints(data).flags(null, None), clean | null
     if kind in ("enum", "string"):
         return _texts(values, vt, null)
+    if kind in ("date", "datetime") and all(type(v) is str or v is None or v is NULL
+                                            for v in values):
+        strings = pa.array([None if v is NULL else v for v in values], pa.string())
+        return _from_strings(strings, vt, null)
     if kind == "date":
         return _dates(values, null)
     if kind == "datetime":

@@ -105,27 +105,30 @@ def _moment(
     state: Vec, rows: np.ndarray, vec: Vec, already: np.ndarray | None, frame: Frame
 ) -> Vec:
     assert isinstance(state, Moments)
+    chosen = None if rows.all() else np.flatnonzero(rows)
+
+    def updated(current: np.ndarray, new: Any) -> np.ndarray:
+        """``current`` with the chosen rows set from ``new`` (an array or one value)."""
+        out = current.copy()
+        out[chosen] = new[chosen] if isinstance(new, np.ndarray) else new
+        return out
+
     if isinstance(vec, Times):
-        utc, timed = vec.utc, np.ones(frame.n, bool)
-        if rows.all():
-            days = london.days_of(london.wall_from_utc(utc))
-        else:  # the London day of the rows being set only
-            chosen = np.flatnonzero(rows)
-            days = state.days.copy()
-            days[chosen] = london.days_of(london.wall_from_utc(utc[chosen]))
-        differs = ~state.timed | (state.utc != utc)
-    else:
-        day_vec = broadcast(vec, frame.n, "date")
-        assert isinstance(day_vec, Days)
-        days, utc, timed = day_vec.data, state.utc, np.zeros(frame.n, bool)
-        differs = state.timed | (state.days != days)
+        if already is not None:
+            frame.mark(already & (~state.timed | (state.utc != vec.utc)))
+        if chosen is None:
+            return Moments(london.days_of(london.wall_from_utc(vec.utc)), vec.utc,
+                           np.ones(frame.n, bool))
+        days = state.days.copy()
+        days[chosen] = london.days_of(london.wall_from_utc(vec.utc[chosen]))
+        return Moments(days, updated(state.utc, vec.utc), updated(state.timed, True))
+    day_vec = broadcast(vec, frame.n, "date")
+    assert isinstance(day_vec, Days)
     if already is not None:
-        frame.mark(already & differs)
-    return Moments(
-        np.where(rows, days, state.days),
-        np.where(rows, utc, state.utc),
-        np.where(rows, timed, state.timed),
-    )
+        frame.mark(already & (state.timed | (state.days != day_vec.data)))
+    if chosen is None:
+        return Moments(day_vec.data, state.utc, np.zeros(frame.n, bool))
+    return Moments(updated(state.days, day_vec.data), state.utc, updated(state.timed, False))
 
 
 def merged(current: tuple[Any, ...] | None, value: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -44,6 +44,11 @@ _ARROW_ITEM = {"bool": pa.bool_(), "int": pa.int64(), "string": pa.string(),
                "enum": pa.string(), "date": pa.date32()}
 
 
+def _mask(valid: np.ndarray) -> np.ndarray | None:
+    """Arrow's null mask for a validity array (None when every row has a value)."""
+    return None if valid.all() else ~valid
+
+
 class Builder:
     name: str
 
@@ -87,7 +92,7 @@ class ScalarBuilder(Builder):
         self.valid[i] = True
 
     def arrays(self) -> list[tuple[str, pa.Array]]:
-        return [(self.name, pa.array(self.data, mask=~self.valid))]
+        return [(self.name, pa.array(self.data, mask=_mask(self.valid)))]
 
 
 class TimeBuilder(Builder):
@@ -111,7 +116,7 @@ class TimeBuilder(Builder):
         self.valid[i] = True
 
     def arrays(self) -> list[tuple[str, pa.Array]]:
-        return [(self.name, pa.array(self.utc, type=TIMESTAMP, mask=~self.valid))]
+        return [(self.name, pa.array(self.utc, type=TIMESTAMP, mask=_mask(self.valid)))]
 
 
 class MomentBuilder(Builder):
@@ -232,15 +237,19 @@ class CodedBuilder(Builder):
         offsets = np.zeros(len(codes) + 1, dtype=np.int32)
         np.cumsum(per_row, out=offsets[1:])
         total = int(offsets[-1])
-        # item k of the column is flat[k + shift of its row]: the shifts spread over each row's
-        # items by a running sum of their differences at the rows' first items
-        nonempty = np.flatnonzero(per_row)
-        first_items = offsets[nonempty]
-        shift = starts[codes[nonempty]] - first_items
-        steps = np.zeros(total, np.int64)
-        steps[first_items] = np.diff(shift, prepend=0)
-        index = np.cumsum(steps)
-        index += np.arange(total)
+        # item k of the column is flat[k + shift of its row]: a running sum of steps of one,
+        # plus the change of shift at each row's first item
+        if len(per_row) and per_row.min() > 0:  # every row has items: no row to skip
+            first_items = offsets[:-1]
+            shift = (starts[codes] - first_items).astype(np.int32)
+        else:
+            nonempty = np.flatnonzero(per_row)
+            first_items = offsets[nonempty]
+            shift = (starts[codes[nonempty]] - first_items).astype(np.int32)
+        steps = np.ones(total, np.int32)
+        steps[first_items] += np.diff(shift, prepend=np.int32(0))
+        index = np.cumsum(steps, dtype=np.int32)
+        index -= 1
         child = flat[index] if total else np.zeros(0, np.int32)
         items = pa.DictionaryArray.from_arrays(pa.array(child), pa.array(list(tokens), pa.string()))
         return pa.ListArray.from_arrays(pa.array(offsets), items, mask=pa.array(codes < 0))
