@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import __version__
 from .calendars import WorkingCalendar, calendar_for
+from .decision import DecisionContext, DecisionSummary
 from .errors import PolicyError, Problem, did_you_mean
 from .expressions import (
     CompileError,
@@ -26,7 +28,9 @@ from .expressions import (
 )
 from .facts import ALL_KINDS, MOMENT, FactsValidator, ValueType
 from .load import LoadedYaml, Path_, load_yaml_file, load_yaml_text
+from .ruleindex import RuleIndex, build_index
 from .schema import Citation, FactType, PolicyFile, Rule, parse_policy
+from .values import FrozenDict, freeze
 
 if TYPE_CHECKING:
     from .lifecycle import CompiledLifecycle
@@ -82,16 +86,16 @@ class CompiledRule:  # frozen, with cached views computed on first use
     description: str | None
 
     @functools.cached_property
-    def citation_dicts(self) -> tuple[dict[str, Any], ...]:
-        return tuple(c.to_dict() for c in self.citations)
+    def citation_dicts(self) -> tuple[FrozenDict[str, Any], ...]:
+        return tuple(freeze(c.to_dict()) for c in self.citations)
 
     @functools.cached_property
-    def consideration_dicts(self) -> tuple[dict[str, Any], ...]:
-        return tuple(n.to_dict() for n in self.considerations)
+    def consideration_dicts(self) -> tuple[FrozenDict[str, Any], ...]:
+        return tuple(freeze(n.to_dict()) for n in self.considerations)
 
     @functools.cached_property
-    def requirement_dicts(self) -> tuple[dict[str, Any], ...]:
-        return tuple(n.to_dict() for n in self.requirements)
+    def requirement_dicts(self) -> tuple[FrozenDict[str, Any], ...]:
+        return tuple(freeze(n.to_dict()) for n in self.requirements)
 
     @functools.cached_property
     def note_citations(self) -> tuple[CompiledCitation, ...]:
@@ -131,6 +135,16 @@ class CompiledDecision:
     invariants: tuple[Any, ...] = ()
     line: int = 0
     fact_checks: tuple[tuple[Cond, str, str], ...] = ()
+    #: what every Decision of this decision shares (names, provenance)
+    context: DecisionContext | None = None
+    #: the rules by the facts they test for equality (large decisions only)
+    index: RuleIndex | None = None
+    #: the evaluator's cache: one summary (trace, citations, ...) per set of rules that fired
+    summaries: dict[Any, DecisionSummary] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def where(self) -> str:
+        return f"{self.policy.id}.{self.name}"
 
 
 @dataclass
@@ -173,8 +187,16 @@ class CompiledPolicy:
         return record
 
     @functools.cached_property
-    def interpretation_dicts(self) -> dict[str, dict[str, Any]]:
-        return {name: note.to_dict() for name, note in self.interpretations.items()}
+    def interpretation_dicts(self) -> FrozenDict[str, FrozenDict[str, Any]]:
+        notes: FrozenDict[str, FrozenDict[str, Any]] = freeze(
+            {name: note.to_dict() for name, note in self.interpretations.items()}
+        )
+        return notes
+
+    @functools.cached_property
+    def warnings_cache(self) -> dict[dt.date, tuple[str, ...]]:
+        """The evaluator's cache of the policy's warnings, by decision date."""
+        return {}
 
     def citation(self, cite: Citation) -> CompiledCitation:
         return CompiledCitation(
@@ -426,7 +448,7 @@ class _Compiler:
             loaded=self.loaded,
             facts=facts,
             outcomes=outcomes,
-            interpretations={k: v.value for k, v in self.spec.interpretations.items()},
+            interpretations={k: freeze(v.value) for k, v in self.spec.interpretations.items()},
         )
         checks: list[tuple[Cond, str, str]] = []
         for ci, check in enumerate(dspec.fact_checks):
@@ -489,7 +511,14 @@ class _Compiler:
                                   "under the 'first' hit policy an exception must come before "
                                   "the rule it overrides")
         line = self.loaded.position(path, key=True)
-        validator = FactsValidator(self.spec.policy.id, dname, facts)
+        # facts no expression reads value by value are converted only when a decision's facts
+        # are read
+        validator = FactsValidator(self.spec.policy.id, dname, facts,
+                                   deferred=set(facts) - scope.read_facts)
+        context = DecisionContext(
+            policy.id, dname, self.spec.policy.version, policy.sha256, policy.file_name,
+            freeze(policy.calendar_record), __version__,
+        )
         return CompiledDecision(
             policy=policy,
             name=dname,
@@ -504,6 +533,8 @@ class _Compiler:
             invariants=tuple(dspec.invariants),
             line=line.line,
             fact_checks=tuple(checks),
+            context=context,
+            index=build_index([dict(r.condition.equality) for r in rules]),
         )
 
     def compile_rule(

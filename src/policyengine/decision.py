@@ -1,13 +1,24 @@
-"""The answer to one decision: status, outcome, and everything needed to explain and replay it."""
+"""The answer to one decision: status, outcome, and everything needed to explain and replay it.
+
+A :class:`Decision` is a value. Nothing in it can be changed: its attributes cannot be set, its
+outcome and facts are :class:`~policyengine.values.FrozenDict` (lists in them are
+:class:`~policyengine.values.FrozenList`), and its trace, citations and interpretations are tuples
+of frozen records. What depends only on the rules that fired (trace, citations,
+interpretations, status) is built once per set of rules and shared by every decision with that
+set; what depends on the facts (outcome, facts, warnings) belongs to the decision alone.
+``to_dict()`` gives a fresh plain copy to edit or serialise.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import FrozenInstanceError, dataclass
 from typing import Any
 
 from .durations import format_moment
+from .values import FrozenDict, FrozenList, freeze
 
 #: A decision's possible statuses, weakest first: when several rules set one, the strongest wins.
 STATUSES = ("decided", "needs_judgement", "not_applicable")
@@ -25,6 +36,15 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """A plain (mutable) deep copy of frozen JSON-like data."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class TraceStep:
     """One rule that was considered: whether it fired, why, and what it cites."""
@@ -36,6 +56,10 @@ class TraceStep:
     citations: tuple[dict[str, Any], ...] = ()
     note: str | None = None
     sets: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not all(type(c) is FrozenDict for c in self.citations):
+            object.__setattr__(self, "citations", tuple(freeze(c) for c in self.citations))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -49,55 +73,256 @@ class TraceStep:
         if self.note:
             out["note"] = self.note
         if self.citations:
-            out["citations"] = [dict(c) for c in self.citations]
+            out["citations"] = [_plain(c) for c in self.citations]
         return out
 
 
-@dataclass(frozen=True)
-class Decision:
-    """What a policy decided for a set of facts on a date."""
+@dataclass(frozen=True, eq=False)
+class DecisionContext:
+    """What every decision of one compiled decision shares: names and provenance."""
 
     policy: str
     decision: str
+    policy_version: str
+    policy_sha256: str
+    policy_file: str
+    calendar: FrozenDict[str, Any]
+    engine_version: str
+
+
+@dataclass(frozen=True, eq=False)
+class DecisionSummary:
+    """What depends only on the rules that fired: built once per set of rules, then shared."""
+
     status: str
-    outcome: dict[str, Any]
     trace: tuple[TraceStep, ...]
-    citations: tuple[dict[str, Any], ...]
-    interpretations: tuple[dict[str, Any], ...]
-    warnings: tuple[str, ...]
-    as_of: dt.date
-    facts: dict[str, Any] = field(default_factory=dict)
-    policy_version: str = ""
-    policy_sha256: str = ""
-    policy_file: str = ""
-    calendar: dict[str, Any] = field(default_factory=dict)
-    engine_version: str = ""
+    citations: tuple[FrozenDict[str, Any], ...]
+    interpretations: tuple[FrozenDict[str, Any], ...]
+    #: the considerations and requirements lists put in the outcome, or None when not shown
+    notes: tuple[FrozenList[Any], FrozenList[Any]] | None
+    fired: tuple[str, ...]
+
+
+LazyFacts = Callable[[], FrozenDict[str, Any]]
+
+_FIELDS = (
+    "policy", "decision", "status", "outcome", "trace", "citations", "interpretations",
+    "warnings", "as_of", "facts", "policy_version", "policy_sha256", "policy_file", "calendar",
+    "engine_version",
+)
+
+
+class Decision:
+    """What a policy decided for a set of facts on a date. Immutable, all the way down."""
+
+    __slots__ = ("_as_of", "_context", "_facts", "_outcome", "_summary", "_warnings")
+
+    _context: DecisionContext
+    _summary: DecisionSummary
+    _outcome: FrozenDict[str, Any]
+    _as_of: dt.date
+    _warnings: tuple[str, ...]
+    _facts: FrozenDict[str, Any] | LazyFacts
+
+    def __init__(
+        self,
+        policy: str,
+        decision: str,
+        status: str,
+        outcome: Mapping[str, Any],
+        trace: tuple[TraceStep, ...],
+        citations: tuple[Mapping[str, Any], ...],
+        interpretations: tuple[Mapping[str, Any], ...],
+        warnings: tuple[str, ...],
+        as_of: dt.date,
+        facts: Mapping[str, Any] | None = None,
+        policy_version: str = "",
+        policy_sha256: str = "",
+        policy_file: str = "",
+        calendar: Mapping[str, Any] | None = None,
+        engine_version: str = "",
+    ) -> None:
+        trace = tuple(trace)
+        context = DecisionContext(policy, decision, policy_version, policy_sha256, policy_file,
+                                  freeze(dict(calendar or {})), engine_version)
+        summary = DecisionSummary(
+            status, trace, tuple(freeze(c) for c in citations),
+            tuple(freeze(i) for i in interpretations), None,
+            tuple(s.rule for s in trace if s.fired),
+        )
+        _init(self, context, summary, freeze(dict(outcome)), as_of, tuple(warnings),
+              freeze(dict(facts or {})))
+
+    # -- what a decision holds -----------------------------------------------------------------
+
+    @property
+    def policy(self) -> str:
+        return self._context.policy
+
+    @property
+    def decision(self) -> str:
+        return self._context.decision
+
+    @property
+    def status(self) -> str:
+        return self._summary.status
+
+    @property
+    def outcome(self) -> FrozenDict[str, Any]:
+        return self._outcome
+
+    @property
+    def trace(self) -> tuple[TraceStep, ...]:
+        return self._summary.trace
+
+    @property
+    def citations(self) -> tuple[FrozenDict[str, Any], ...]:
+        return self._summary.citations
+
+    @property
+    def interpretations(self) -> tuple[FrozenDict[str, Any], ...]:
+        return self._summary.interpretations
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self._warnings
+
+    @property
+    def as_of(self) -> dt.date:
+        return self._as_of
+
+    @property
+    def facts(self) -> FrozenDict[str, Any]:
+        """The facts as validated (dates and date-times as Python values), built when read."""
+        facts = self._facts
+        if isinstance(facts, FrozenDict):
+            return facts
+        built = facts()
+        object.__setattr__(self, "_facts", built)
+        return built
+
+    @property
+    def policy_version(self) -> str:
+        return self._context.policy_version
+
+    @property
+    def policy_sha256(self) -> str:
+        return self._context.policy_sha256
+
+    @property
+    def policy_file(self) -> str:
+        return self._context.policy_file
+
+    @property
+    def calendar(self) -> FrozenDict[str, Any]:
+        return self._context.calendar
+
+    @property
+    def engine_version(self) -> str:
+        return self._context.engine_version
+
+    @property
+    def fired_rules(self) -> list[str]:
+        return list(self._summary.fired)
+
+    # -- a value ---------------------------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field '{name}': a Decision is a value")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field '{name}': a Decision is a value")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self is other or self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS)
+        return f"Decision({inner})"
+
+    def __reduce__(self) -> Any:
+        return (_rebuild, (tuple(_plain_field(getattr(self, name)) for name in _FIELDS),))
+
+    # -- records ---------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable record of the decision, enough to reproduce it later."""
+        context, summary = self._context, self._summary
         return {
-            "policy": self.policy,
-            "decision": self.decision,
-            "status": self.status,
-            "outcome": to_json_value(self.outcome),
-            "trace": [s.to_dict() for s in self.trace],
-            "citations": [dict(c) for c in self.citations],
-            "interpretations": [dict(i) for i in self.interpretations],
-            "warnings": list(self.warnings),
-            "as_of": self.as_of.isoformat(),
+            "policy": context.policy,
+            "decision": context.decision,
+            "status": summary.status,
+            "outcome": to_json_value(self._outcome),
+            "trace": [s.to_dict() for s in summary.trace],
+            "citations": [_plain(c) for c in summary.citations],
+            "interpretations": [_plain(i) for i in summary.interpretations],
+            "warnings": list(self._warnings),
+            "as_of": self._as_of.isoformat(),
             "facts": to_json_value(self.facts),
             "provenance": {
-                "policy_file": self.policy_file,
-                "policy_version": self.policy_version,
-                "policy_sha256": self.policy_sha256,
-                "calendar": dict(self.calendar),
-                "engine_version": self.engine_version,
+                "policy_file": context.policy_file,
+                "policy_version": context.policy_version,
+                "policy_sha256": context.policy_sha256,
+                "calendar": _plain(context.calendar),
+                "engine_version": context.engine_version,
             },
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
-    @property
-    def fired_rules(self) -> list[str]:
-        return [s.rule for s in self.trace if s.fired]
+
+_set = object.__setattr__
+
+
+def _init(
+    self: Decision,
+    context: DecisionContext,
+    summary: DecisionSummary,
+    outcome: FrozenDict[str, Any],
+    as_of: dt.date,
+    warnings: tuple[str, ...],
+    facts: FrozenDict[str, Any] | LazyFacts,
+) -> None:
+    _set(self, "_context", context)
+    _set(self, "_summary", summary)
+    _set(self, "_outcome", outcome)
+    _set(self, "_as_of", as_of)
+    _set(self, "_warnings", warnings)
+    _set(self, "_facts", facts)
+
+
+_new = object.__new__
+
+
+def make_decision(
+    context: DecisionContext,
+    summary: DecisionSummary,
+    outcome: FrozenDict[str, Any],
+    as_of: dt.date,
+    warnings: tuple[str, ...],
+    facts: FrozenDict[str, Any] | LazyFacts,
+) -> Decision:
+    """The evaluator's constructor: every part already frozen (or, for facts, built when read)."""
+    self: Decision = _new(Decision)
+    _init(self, context, summary, outcome, as_of, warnings, facts)
+    return self
+
+
+def _plain_field(value: Any) -> Any:
+    if isinstance(value, FrozenDict | FrozenList):
+        return _plain(value)
+    if isinstance(value, tuple) and value and isinstance(value[0], FrozenDict):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def _rebuild(values: tuple[Any, ...]) -> Decision:
+    return Decision(**dict(zip(_FIELDS, values, strict=True)))

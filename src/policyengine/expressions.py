@@ -78,6 +78,11 @@ class Cond:
     text: str
     interpretations: frozenset[str] = frozenset()
     facts: frozenset[str] = frozenset()
+    #: facts this condition requires to equal one of some values: when a fact's value is not
+    #: among them, the condition is false, and evaluating it would have raised nothing
+    equality: tuple[tuple[str, frozenset[Any]], ...] = ()
+    #: evaluating it never raises (a plain test of a fact)
+    safe: bool = False
 
 
 class CompileError(Exception):
@@ -92,7 +97,7 @@ def _always(env: Env) -> bool:
     return True
 
 
-ALWAYS = Cond(_always, "always")
+ALWAYS = Cond(_always, "always", safe=True)
 
 COMPARISONS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
     "on_or_before": (lambda a, b: a <= b, "is on or before"),
@@ -125,6 +130,8 @@ class Scope:
     defined_outcomes: set[str] = field(default_factory=set)
     in_condition: bool = False
     outcomes_in_conditions: set[str] = field(default_factory=set)  # rule ids
+    #: facts some expression reads value by value (not only their presence or their length)
+    read_facts: set[str] = field(default_factory=set)
 
     def fail(self, path: Path_, message: str, *, key: bool = False) -> CompileError:
         return CompileError(self.loaded.problem(path, message, key=key))
@@ -218,6 +225,18 @@ def _disjunction(fns: tuple[Pred, ...]) -> Pred:
     return any_of
 
 
+def _conjoined_equality(parts: list[Cond]) -> tuple[tuple[str, frozenset[Any]], ...]:
+    """What a conjunction requires: its parts' requirements, up to the first part that may
+    raise (a test after it might never be reached)."""
+    found: dict[str, frozenset[Any]] = {}
+    for part in parts:
+        for fact, values in part.equality:
+            found[fact] = found[fact] & values if fact in found else values
+        if not part.safe:
+            break
+    return tuple(found.items())
+
+
 def _all_of(parts: list[Cond]) -> Cond:
     parts = [p for p in parts if p is not ALWAYS]
     if not parts:
@@ -229,6 +248,8 @@ def _all_of(parts: list[Cond]) -> Cond:
         " and ".join(p.text for p in parts),
         frozenset().union(*(p.interpretations for p in parts)),
         frozenset().union(*(p.facts for p in parts)),
+        _conjoined_equality(parts),
+        all(p.safe for p in parts),
     )
 
 
@@ -240,6 +261,7 @@ def _any_of(parts: list[Cond]) -> Cond:
         "(" + " or ".join(p.text for p in parts) + ")",
         frozenset().union(*(p.interpretations for p in parts)),
         frozenset().union(*(p.facts for p in parts)),
+        safe=all(p.safe for p in parts),
     )
 
 
@@ -249,7 +271,8 @@ def _negate(part: Cond) -> Cond:
     def negated(env: Env) -> bool:
         return not fn(env)
 
-    return Cond(negated, f"not ({part.text})", part.interpretations, part.facts)
+    return Cond(negated, f"not ({part.text})", part.interpretations, part.facts,
+                safe=part.safe)
 
 
 def _holds(expr: Expr) -> Cond:
@@ -308,10 +331,17 @@ def _fact_test(name: str, spec: Any, path: Path_, scope: Scope) -> Cond:
             raise scope.fail(path, f"a test on '{name}' takes exactly one operator")
         ((op, arg),) = spec.items()
         sub = (*path, op)
-        return _operator_test(name, vt, str(op), arg, sub, scope, facts)
-    if isinstance(spec, list):
-        return _operator_test(name, vt, "in", spec, path, scope, facts)
-    return _operator_test(name, vt, "is", spec, path, scope, facts)
+        test = _operator_test(name, vt, str(op), arg, sub, scope, facts)
+        if op not in ("present", "empty", "count_at_least", "count_below"):
+            scope.read_facts.add(name)
+    else:
+        op = "in" if isinstance(spec, list) else "is"
+        test = _operator_test(name, vt, op, spec, path, scope, facts)
+        scope.read_facts.add(name)
+    # a test of a validated fact never raises
+    return test if test.safe else Cond(
+        test.fn, test.text, test.interpretations, test.facts, test.equality, True
+    )
 
 
 def _operator_test(
@@ -346,7 +376,8 @@ def _operator_test(
                 v = env.facts.get(name, _MISSING)
                 return v is not _MISSING and v == target
 
-            return Cond(equals, f"{name} is {_fmt(arg)}", facts=facts)
+            return Cond(equals, f"{name} is {_fmt(arg)}", facts=facts,
+                        equality=((name, frozenset([target])),), safe=True)
         if not isinstance(arg, list) or not arg:
             raise scope.fail(path, f"'{op}' takes a non-empty list of values")
         for i, item in enumerate(arg):
@@ -358,7 +389,8 @@ def _operator_test(
                 v = env.facts.get(name, _MISSING)
                 return v is not _MISSING and v in members
 
-            return Cond(one_of, f"{name} is one of {_fmt(arg)}", facts=facts)
+            return Cond(one_of, f"{name} is one of {_fmt(arg)}", facts=facts,
+                        equality=((name, members),), safe=True)
 
         def none_of(env: Env) -> bool:
             v = env.facts.get(name, _MISSING)
@@ -551,7 +583,11 @@ def _compile_operator(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
         fn = cond.fn
         return Expr(fn, BOOL, cond.text, cond.interpretations, cond.facts)
     if keys == {"count"}:
-        inner = compile_value(node["count"], (*path, "count"), scope)
+        counted = node["count"]
+        if isinstance(counted, dict) and set(counted) == {"fact"}:
+            inner = _fact_ref(counted["fact"], (*path, "count", "fact"), scope, length_only=True)
+        else:
+            inner = compile_value(counted, (*path, "count"), scope)
         if inner.type.kind != "list":
             raise scope.fail((*path, "count"), "'count' needs a list")
         ifn = inner.fn
@@ -616,13 +652,13 @@ def _common_type(a: ValueType, b: ValueType) -> ValueType | None:
     return None
 
 
-def _fact_ref(name: Any, path: Path_, scope: Scope) -> Expr:
+def _as_of(env: Env) -> dt.date:
+    return env.as_of
+
+
+def _fact_ref(name: Any, path: Path_, scope: Scope, *, length_only: bool = False) -> Expr:
     if name == "as_of":
-
-        def as_of(env: Env) -> dt.date:
-            return env.as_of
-
-        return Expr(as_of, DATE, "the decision date (as_of)")
+        return Expr(_as_of, DATE, "the decision date (as_of)")
     if not isinstance(name, str) or name not in scope.facts:
         known = sorted(scope.facts)
         raise scope.fail(
@@ -631,6 +667,8 @@ def _fact_ref(name: Any, path: Path_, scope: Scope) -> Expr:
             f"{', '.join(known) or '(none)'}",
         )
     vt = scope.facts[name]
+    if not length_only:
+        scope.read_facts.add(name)
 
     def fact(env: Env) -> Any:
         try:
@@ -705,7 +743,8 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
     bfn = base.fn
     from_datetime = unit == "working_days" and base.type.kind == "datetime"
     sign = 1 if adding else -1
-    facts = base.facts
+    # the fact to blame when the result falls outside the supported dates
+    culprit = next(iter(sorted(base.facts)), None) or ("as_of" if bfn is _as_of else None)
 
     def shift(env: Env, start: Any, duration: Duration) -> Any:
         try:
@@ -714,7 +753,7 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
             raise FactsError(
                 f"{env.where}: {duration} from {start} falls outside the dates this library "
                 f"supports ({exc})",
-                fact=next(iter(facts), None),
+                fact=culprit,
             ) from None
 
     if isinstance(dur, Duration):
