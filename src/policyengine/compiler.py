@@ -98,6 +98,11 @@ class CompiledRule:  # frozen, with cached views computed on first use
         return tuple(freeze(n.to_dict()) for n in self.requirements)
 
     @functools.cached_property
+    def outcome_fns(self) -> tuple[tuple[str, Any], ...]:
+        """``(outcome name, compiled value)`` pairs, as the evaluator calls them."""
+        return tuple((key, expr.fn) for key, expr in self.then)
+
+    @functools.cached_property
     def note_citations(self) -> tuple[CompiledCitation, ...]:
         return tuple(n.cite for n in self.considerations + self.requirements if n.cite)
 
@@ -145,6 +150,17 @@ class CompiledDecision:
     @functools.cached_property
     def where(self) -> str:
         return f"{self.policy.id}.{self.name}"
+
+    @functools.cached_property
+    def conditions(self) -> tuple[Any, ...]:
+        """The rules' compiled conditions, in order."""
+        return tuple(rule.condition.fn for rule in self.rules)
+
+    @functools.cached_property
+    def mode(self) -> str:
+        """How the evaluator runs it: 'first', 'unique' or 'collect' rule by rule, or 'settle'
+        (exceptions: every condition first)."""
+        return "settle" if self.exceptions else self.hit_policy
 
 
 @dataclass

@@ -93,29 +93,42 @@ def evaluate(
     env = Env(values, as_of, policy.calendar, policy.closes_at, decision.where)
     if decision.fact_checks:
         _check_facts(decision, env)
-    rules = decision.rules
+    mode = decision.mode
     index = decision.index
-    hit = decision.hit_policy
     key: tuple[Any, ...]
-    if hit == "collect" and not decision.exceptions:
+    if mode == "first" and not full_trace:
+        # the hot path: stop at the first rule that holds
+        conditions = decision.conditions
+        if index is None:
+            for i, holds in enumerate(conditions):  # noqa: B007 (i is the rule that holds)
+                if holds(env):
+                    break
+            else:
+                raise _gap(decision, values)
+        else:
+            for i in index.candidates(values):
+                if conditions[i](env):
+                    break
+            else:
+                raise _gap(decision, values)
+        _single(decision, decision.rules[i], env)
+        key = ((i,), False)
+    elif mode == "collect":
         # rules in order, each seeing the outcomes of the rules before it
+        conditions = decision.conditions
         fired: list[int] = []
-        for i in index.candidates(values) if index is not None else range(len(rules)):
-            rule = rules[i]
-            if rule.condition.fn(env):
-                _outcomes(decision, rule, env)
+        for i in index.candidates(values) if index is not None else range(len(conditions)):
+            if conditions[i](env):
+                _outcomes(decision, decision.rules[i], env)
                 fired.append(i)
         key = (tuple(fired), full_trace)
-    elif hit == "first" and not decision.exceptions and not full_trace:
-        # the hot path: stop at the first rule that holds
-        for i in index.candidates(values) if index is not None else range(len(rules)):
-            rule = rules[i]
-            if rule.condition.fn(env):
-                break
+    elif mode == "unique" and not full_trace and index is None:
+        firing = [i for i, holds in enumerate(decision.conditions) if holds(env)]
+        if len(firing) == 1:
+            _single(decision, decision.rules[firing[0]], env)
+            key = (tuple(firing), False)
         else:
-            raise _gap(decision, values)
-        _outcomes(decision, rule, env)
-        key = ((i,), False)
+            key = _settle(decision, env, full_trace)  # raises the gap or the conflict
     else:
         key = _settle(decision, env, full_trace)
     summary = decision.summaries.get(key)
@@ -127,10 +140,31 @@ def evaluate(
             outcome[name] = freeze(value)
     if summary.notes is not None:
         outcome["considerations"], outcome["requirements"] = summary.notes
-    context = decision.context
-    assert context is not None
-    return make_decision(context, summary, frozen_dict(outcome), as_of,
-                         policy_warnings(policy, as_of), complete)
+    return make_decision(decision.context, summary, frozen_dict(outcome),  # type: ignore[arg-type]
+                         as_of, policy_warnings(policy, as_of), complete)
+
+
+def _single(decision: CompiledDecision, rule: CompiledRule, env: Env) -> None:
+    """The outcomes of the one rule chosen (no other rule's outcomes to merge with)."""
+    outcome = env.outcome
+    try:
+        for key, fn in rule.outcome_fns:
+            outcome[key] = fn(env)
+    except Absent as missing:
+        raise _needed(decision, rule, env, missing) from None
+
+
+def _needed(decision: CompiledDecision, rule: CompiledRule, env: Env, missing: Absent
+            ) -> FactsError:
+    vt = decision.facts.get(missing.name)
+    return FactsError(
+        f"{env.where}: fact '{missing.name}' is needed by rule '{rule.id}'"
+        + (f"; it must be {vt.describe()}" if vt else ""),
+        fact=missing.name,
+        allowed=list(vt.values) if vt is not None and vt.kind == "enum" else None,
+        policy=decision.policy.id,
+        decision=decision.name,
+    )
 
 
 def _check_facts(decision: CompiledDecision, env: Env) -> None:
@@ -193,19 +227,11 @@ def _settle(decision: CompiledDecision, env: Env, full_trace: bool) -> tuple[Any
 
 def _outcomes(decision: CompiledDecision, rule: CompiledRule, env: Env) -> None:
     outcome = env.outcome
-    for key, expr in rule.then:
+    for key, fn in rule.outcome_fns:
         try:
-            value = expr.fn(env)
+            value = fn(env)
         except Absent as missing:
-            vt = decision.facts.get(missing.name)
-            raise FactsError(
-                f"{env.where}: fact '{missing.name}' is needed by rule '{rule.id}'"
-                + (f"; it must be {vt.describe()}" if vt else ""),
-                fact=missing.name,
-                allowed=list(vt.values) if vt is not None and vt.kind == "enum" else None,
-                policy=decision.policy.id,
-                decision=decision.name,
-            ) from None
+            raise _needed(decision, rule, env, missing) from None
         if key not in outcome:
             outcome[key] = list(value) if isinstance(value, list) else value
         else:

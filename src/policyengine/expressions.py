@@ -31,7 +31,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .calendars import WorkingCalendar
-from .durations import UNITS, Duration, add_duration, parse_duration
+from .durations import (
+    LONDON,
+    UNITS,
+    Duration,
+    add_duration,
+    add_months,
+    parse_duration,
+    received_day,
+    to_london,
+)
 from .errors import FactsError, Problem, did_you_mean
 from .facts import ANY, BOOL, DATE, DATETIME, INT, MOMENT, STRING, ValueType
 from .load import LoadedYaml, Path_
@@ -746,8 +755,15 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
     # the fact to blame when the result falls outside the supported dates
     culprit = next(iter(sorted(base.facts)), None) or ("as_of" if bfn is _as_of else None)
 
-    def shift(env: Env, start: Any, duration: Duration) -> Any:
+    step = _stepper(unit)
+
+    def shift(env: Env, start: Any, amount: int) -> Any:
         try:
+            return step(start, amount, env)
+        except (OverflowError, ValueError):
+            pass
+        duration = Duration(amount, unit)
+        try:  # the general function, for its own words about what went wrong
             return add_duration(start, duration, env.calendar, env.closes_at)
         except (OverflowError, ValueError) as exc:
             raise FactsError(
@@ -757,7 +773,7 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
             ) from None
 
     if isinstance(dur, Duration):
-        fixed = Duration(sign * dur.amount, dur.unit)
+        fixed = sign * dur.amount
 
         def arithmetic(env: Env) -> Any:
             return shift(env, bfn(env), fixed)
@@ -769,7 +785,7 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
         afn = amount.fn
 
         def arithmetic(env: Env) -> Any:
-            return shift(env, bfn(env), Duration(sign * afn(env), unit))
+            return shift(env, bfn(env), sign * afn(env))
 
         text = f"{amount.text} {unit.replace('_', ' ')} {'after' if adding else 'before'} " + (
             base.text
@@ -783,6 +799,37 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
         facts_used,
         from_datetime or base.uses_working_days_from_datetime,
     )
+
+
+def _stepper(unit: str) -> Callable[[Any, int, Env], Any]:
+    """``add_duration`` for one unit, with the unit's checks done once, at compile time."""
+    if unit == "working_days":
+
+        def working_days(start: Any, n: int, env: Env) -> Any:
+            if isinstance(start, dt.datetime):
+                start = received_day(start, env.calendar, env.closes_at)
+            return env.calendar.add_working_days(start, n)
+
+        return working_days
+    if unit in ("minutes", "hours"):
+        scale = dt.timedelta(minutes=1) if unit == "minutes" else dt.timedelta(hours=1)
+
+        def elapsed(start: Any, n: int, env: Env) -> Any:
+            if not isinstance(start, dt.datetime):
+                raise ValueError("elapsed time needs a date and time")
+            return (to_london(start).astimezone(dt.UTC) + n * scale).astimezone(LONDON)
+
+        return elapsed
+    days = {"days": 1, "weeks": 7}.get(unit)
+    months = 12 if unit == "years" else 1
+
+    def calendar_step(start: Any, n: int, env: Env) -> Any:
+        local = to_london(start).date() if isinstance(start, dt.datetime) else start
+        if days is not None:
+            return local + dt.timedelta(days=n * days)
+        return add_months(local, n * months)
+
+    return calendar_step
 
 
 def _comparison(op: str, arg: Any, path: Path_, scope: Scope) -> Expr:

@@ -36,6 +36,8 @@ def today_in_london() -> dt.date:
 
 
 def coerce_as_of(as_of: dt.date | str | None) -> dt.date:
+    if as_of.__class__ is dt.date:
+        return as_of
     if as_of is None:
         return today_in_london()
     if isinstance(as_of, dt.datetime):
@@ -57,6 +59,9 @@ class PolicySet:
 
     def __init__(self, policies: Mapping[str, CompiledPolicy]) -> None:
         self._policies = dict(policies)
+        self._decisions: dict[tuple[str, str], CompiledDecision] = {
+            (p.id, name): d for p in self._policies.values() for name, d in p.decisions.items()
+        }
 
     def __iter__(self) -> Iterator[CompiledPolicy]:
         return iter(self._policies.values())
@@ -74,7 +79,7 @@ class PolicySet:
     def policy(self, name: str) -> CompiledPolicy:
         try:
             return self._policies[name]
-        except KeyError:
+        except (KeyError, TypeError):
             raise UnknownNameError(
                 f"unknown policy '{name}'; loaded policies: {', '.join(self._policies) or 'none'}",
                 name=name,
@@ -88,7 +93,7 @@ class PolicySet:
         compiled = self.policy(policy)
         try:
             return compiled.decisions[decision]
-        except KeyError:
+        except (KeyError, TypeError):
             known = self.decision_names(policy)
             raise UnknownNameError(
                 f"policy '{policy}' has no decision '{decision}'; its decisions: "
@@ -108,6 +113,13 @@ class PolicySet:
     ) -> Decision:
         """Take one decision. ``facts`` are JSON values; ``as_of`` a date (default today)."""
         day = coerce_as_of(as_of)
+        try:
+            compiled = self._decisions.get((policy, decision))
+        except TypeError:  # an unhashable name: the slow path says it is unknown
+            compiled = None
+        if compiled is not None:
+            return evaluate(compiled, facts if facts is not None else {}, day,
+                            full_trace=full_trace)
         if decision == "policy_status":
             if facts:
                 raise FactsError(

@@ -13,11 +13,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from . import __version__
-from .compiler import CompiledDecision, CompiledPolicy, CompiledRule
-from .decision import STATUS_STRENGTH, Decision, TraceStep, to_json_value
-from .errors import FactsError, PolicyError, Problem
-from .expressions import Absent, Env
+from policyengine import __version__
+from policyengine.compiler import CompiledDecision, CompiledPolicy, CompiledRule
+from policyengine.decision import STATUS_STRENGTH, Decision, TraceStep, to_json_value
+from policyengine.errors import FactsError, PolicyError, Problem
+from policyengine.expressions import Absent, Env
 
 
 def policy_warnings(policy: CompiledPolicy, as_of: dt.date) -> list[str]:

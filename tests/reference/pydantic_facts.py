@@ -1,4 +1,9 @@
-"""Fact types: what a decision accepts, and validation of the facts an app passes in.
+"""The pydantic fact validator the engine used before its compiled checks (a test reference).
+
+Kept verbatim but for one change: a string over the length limit is "out_of_range", as a
+list over its limit always was.
+
+Fact types: what a decision accepts, and validation of the facts an app passes in.
 
 A policy declares each decision's facts (enums, booleans, integers, dates, date-times, strings,
 lists of those and lists of small records). From those declarations this module builds a
@@ -25,8 +30,8 @@ from pydantic import (
     create_model,
 )
 
-from .durations import parse_date, parse_datetime, to_london
-from .errors import FactProblem, FactsError, did_you_mean
+from policyengine.durations import parse_date, parse_datetime, to_london
+from policyengine.errors import FactProblem, FactsError, did_you_mean
 
 SCALAR_KINDS = ("bool", "int", "string", "enum", "date", "datetime")
 ALL_KINDS = (*SCALAR_KINDS, "list", "record")
@@ -208,7 +213,8 @@ class FactsValidator:
                 desc = f" ({vt.describe()})" if vt else ""
                 msg = f"fact '{path}' is required{desc}"
             else:
-                if err["type"] in ("greater_than_equal", "less_than_equal", "too_long"):
+                if err["type"] in ("greater_than_equal", "less_than_equal", "too_long",
+                                   "string_too_long"):
                     code = "out_of_range"
                 got = _short(err.get("input"))
                 expected = vt.describe() if vt else err["msg"]
