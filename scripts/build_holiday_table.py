@@ -19,6 +19,8 @@ from pathlib import Path
 import holidays
 from holidays.version import __version__ as holidays_version
 
+from policyengine.calendars import package_bank_holidays
+
 SUBDIVISIONS = ("ENG", "SCT", "NIR")
 OUT = Path(__file__).resolve().parents[1] / "src" / "policyengine" / "_bank_holidays.py"
 
@@ -26,18 +28,6 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "policyengine" / "_bank_holi
 def supported_years() -> tuple[int, int]:
     probe = holidays.country_holidays("GB", subdiv="ENG")
     return max(int(probe.start_year), date.min.year), min(int(probe.end_year), date.max.year)
-
-
-def bank_holidays(subdiv: str, first: int, last: int) -> dict[date, str]:
-    """Every bank holiday from ``first`` to ``last``: each year asked for on its own (a
-    substitute day generated for one year may fall in the next), the first name kept."""
-    found: dict[date, str] = {}
-    for year in range(first, last + 1):
-        generated = holidays.country_holidays("GB", subdiv=subdiv, years=year)
-        for day, name in sorted((d, str(n)) for d, n in generated.items()):
-            if first <= day.year <= last:
-                found.setdefault(day, name)
-    return dict(sorted(found.items()))
 
 
 def main() -> None:
@@ -54,7 +44,7 @@ def main() -> None:
     table: dict[str, list[tuple[int, int]]] = {}
     for subdiv in SUBDIVISIONS:
         rows = []
-        for day, name in bank_holidays(subdiv, first, last).items():
+        for day, name in package_bank_holidays(subdiv, first, last).items():
             if name not in names:
                 names.append(name)
             rows.append((day.toordinal(), names.index(name)))

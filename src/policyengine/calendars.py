@@ -1,11 +1,12 @@
 """UK working days for each of the three bank-holiday jurisdictions.
 
-Bank holidays come from the ``holidays`` package, through a table generated from it
-(:mod:`policyengine._bank_holidays`, built by ``scripts/build_holiday_table.py`` and proved equal
-to the package by ``tests/test_holiday_table.py``): the regular holidays, their substitute days
+Bank holidays come from the ``holidays`` package: the regular holidays, their substitute days
 and the proclaimed one-off days (jubilees, the 2022 state funeral, the 2023 coronation, ...).
-A decision never imports the package itself. ``data_version`` names the package version the
-table was generated from.
+When the installed package is the version the shipped table :mod:`policyengine._bank_holidays`
+was generated from (by ``scripts/build_holiday_table.py``; ``tests/test_holiday_table.py`` proves
+the two equal), the table is used and the package is never imported (it imports every country's
+rules); with any other version the package itself is asked. ``data_version`` names the package
+version the days came from.
 
 England and Wales share one set of bank holidays (the package's ``"ENG"`` subdivision); Scotland
 uses ``"SCT"`` and Northern Ireland ``"NIR"``.
@@ -25,11 +26,13 @@ Bad input is a :class:`~policyengine.errors.FactsError` naming the argument (it 
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from . import _bank_holidays as _table
@@ -60,11 +63,46 @@ _SUBDIVISIONS: Mapping[str, str] = {
 CLOSURE_DAY_NAME = "organisation closure day"
 """What ``holiday_name`` returns for a declared closure day that is not also a bank holiday."""
 
-_DATA_VERSION = f"holidays {_table.DATA_VERSION}"
+def installed_holidays_version() -> str | None:
+    """The version of the installed ``holidays`` distribution, read from its metadata without
+    importing it (or ``importlib.metadata``, which costs more than the table saves)."""
+    try:
+        spec = importlib.util.find_spec("holidays")
+        if spec is None or spec.origin is None:
+            return None
+        found = list(Path(spec.origin).parent.parent.glob("holidays-*.dist-info"))
+        if len(found) != 1:
+            return None
+        with open(found[0] / "METADATA", encoding="utf-8") as metadata:
+            for line in metadata:
+                if line.startswith("Version:"):
+                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    break
+    except (OSError, ImportError, ValueError):
+        return None
+    return None
 
-FIRST_YEAR: int = _table.FIRST_YEAR
-LAST_YEAR: int = _table.LAST_YEAR
+
+#: Whether the shipped table is the installed package's data (else the package is asked).
+USES_TABLE = installed_holidays_version() == _table.DATA_VERSION
+
+
+def _package_years() -> tuple[str, int, int]:
+    import holidays
+    from holidays.version import __version__
+
+    probe = holidays.country_holidays("GB", subdiv="ENG")
+    first = max(int(probe.start_year), date.min.year)
+    last = min(int(probe.end_year), date.max.year)
+    return str(__version__), first, last
+
+
+_VERSION, FIRST_YEAR, LAST_YEAR = (
+    (_table.DATA_VERSION, _table.FIRST_YEAR, _table.LAST_YEAR) if USES_TABLE else _package_years()
+)
 """The first and last years for which the ``holidays`` package has GB bank holidays."""
+_DATA_VERSION = f"holidays {_VERSION}"
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
@@ -136,8 +174,26 @@ def _check_year(year: int, what: str = "day") -> None:
 
 @cache
 def _all_bank_holidays(subdiv: str) -> Mapping[date, str]:
-    names = _table.NAMES
-    return {date.fromordinal(o): names[n] for o, n in _table.DAYS[subdiv]}
+    """Every bank holiday of the supported years, in order, with its name."""
+    if USES_TABLE:
+        names = _table.NAMES
+        return {date.fromordinal(o): names[n] for o, n in _table.DAYS[subdiv]}
+    return package_bank_holidays(subdiv, FIRST_YEAR, LAST_YEAR)
+
+
+def package_bank_holidays(subdiv: str, first: int, last: int) -> dict[date, str]:
+    """The bank holidays of ``first``..``last`` as the ``holidays`` package gives them: each year
+    asked for on its own (a substitute day for one year may fall in the next), the first name
+    given to a day kept. The table is generated with this function."""
+    import holidays
+
+    found: dict[date, str] = {}
+    for year in range(first, last + 1):
+        generated = holidays.country_holidays("GB", subdiv=subdiv, years=year)
+        for day, name in sorted((d, str(n)) for d, n in generated.items()):
+            if first <= day.year <= last:
+                found.setdefault(day, name)
+    return dict(sorted(found.items()))
 
 
 @cache

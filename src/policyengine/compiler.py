@@ -140,16 +140,29 @@ class CompiledDecision:
     invariants: tuple[Any, ...] = ()
     line: int = 0
     fact_checks: tuple[tuple[Cond, str, str], ...] = ()
-    #: what every Decision of this decision shares (names, provenance)
-    context: DecisionContext | None = None
-    #: the rules by the facts they test for equality (large decisions only)
-    index: RuleIndex | None = None
-    #: the evaluator's cache: one summary (trace, citations, ...) per set of rules that fired
-    summaries: dict[Any, DecisionSummary] = field(default_factory=dict, repr=False)
+    # What follows is derived from the fields above, when first needed (so that a copy made
+    # with dataclasses.replace derives its own).
 
     @functools.cached_property
     def where(self) -> str:
         return f"{self.policy.id}.{self.name}"
+
+    @functools.cached_property
+    def context(self) -> DecisionContext:
+        """What every Decision of this decision shares (names, provenance)."""
+        policy = self.policy
+        return DecisionContext(policy.id, self.name, policy.meta.version, policy.sha256,
+                               policy.file_name, freeze(policy.calendar_record), __version__)
+
+    @functools.cached_property
+    def index(self) -> RuleIndex | None:
+        """The rules by the facts they test for equality (large decisions only)."""
+        return build_index([dict(r.condition.equality) for r in self.rules])
+
+    @functools.cached_property
+    def summaries(self) -> dict[Any, DecisionSummary]:
+        """The evaluator's cache: one summary (trace, citations, ...) per set of rules fired."""
+        return {}
 
     @functools.cached_property
     def conditions(self) -> tuple[Any, ...]:
@@ -531,10 +544,6 @@ class _Compiler:
         # are read
         validator = FactsValidator(self.spec.policy.id, dname, facts,
                                    deferred=set(facts) - scope.read_facts)
-        context = DecisionContext(
-            policy.id, dname, self.spec.policy.version, policy.sha256, policy.file_name,
-            freeze(policy.calendar_record), __version__,
-        )
         return CompiledDecision(
             policy=policy,
             name=dname,
@@ -549,8 +558,6 @@ class _Compiler:
             invariants=tuple(dspec.invariants),
             line=line.line,
             fact_checks=tuple(checks),
-            context=context,
-            index=build_index([dict(r.condition.equality) for r in rules]),
         )
 
     def compile_rule(

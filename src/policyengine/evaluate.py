@@ -140,8 +140,8 @@ def evaluate(
             outcome[name] = freeze(value)
     if summary.notes is not None:
         outcome["considerations"], outcome["requirements"] = summary.notes
-    return make_decision(decision.context, summary, frozen_dict(outcome),  # type: ignore[arg-type]
-                         as_of, policy_warnings(policy, as_of), complete)
+    return make_decision(decision.context, summary, frozen_dict(outcome), as_of,
+                         policy_warnings(policy, as_of), complete)
 
 
 def _single(decision: CompiledDecision, rule: CompiledRule, env: Env) -> None:
