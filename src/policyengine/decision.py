@@ -115,14 +115,13 @@ _FIELDS = (
 class Decision:
     """What a policy decided for a set of facts on a date. Immutable, all the way down."""
 
-    __slots__ = ("_as_of", "_context", "_facts", "_outcome", "_summary", "_warnings")
+    # (context, summary, outcome, as_of, warnings, facts or a function that builds them): one
+    # tuple, set once, so that making a Decision is one assignment
+    __slots__ = ("_built_facts", "_v")
 
-    _context: DecisionContext
-    _summary: DecisionSummary
-    _outcome: FrozenDict[str, Any]
-    _as_of: dt.date
-    _warnings: tuple[str, ...]
-    _facts: FrozenDict[str, Any] | LazyFacts
+    _v: tuple[DecisionContext, DecisionSummary, FrozenDict[str, Any], dt.date, tuple[str, ...],
+              FrozenDict[str, Any] | LazyFacts]
+    _built_facts: FrozenDict[str, Any]
 
     def __init__(
         self,
@@ -156,74 +155,85 @@ class Decision:
     # -- what a decision holds -----------------------------------------------------------------
 
     @property
+    def _context(self) -> DecisionContext:
+        return self._v[0]
+
+    @property
+    def _summary(self) -> DecisionSummary:
+        return self._v[1]
+
+    @property
     def policy(self) -> str:
-        return self._context.policy
+        return self._v[0].policy
 
     @property
     def decision(self) -> str:
-        return self._context.decision
+        return self._v[0].decision
 
     @property
     def status(self) -> str:
-        return self._summary.status
+        return self._v[1].status
 
     @property
     def outcome(self) -> FrozenDict[str, Any]:
-        return self._outcome
+        return self._v[2]
 
     @property
     def trace(self) -> tuple[TraceStep, ...]:
-        return self._summary.trace
+        return self._v[1].trace
 
     @property
     def citations(self) -> tuple[FrozenDict[str, Any], ...]:
-        return self._summary.citations
+        return self._v[1].citations
 
     @property
     def interpretations(self) -> tuple[FrozenDict[str, Any], ...]:
-        return self._summary.interpretations
+        return self._v[1].interpretations
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return self._warnings
+        return self._v[4]
 
     @property
     def as_of(self) -> dt.date:
-        return self._as_of
+        return self._v[3]
 
     @property
     def facts(self) -> FrozenDict[str, Any]:
         """The facts as validated (dates and date-times as Python values), built when read."""
-        facts = self._facts
+        facts = self._v[5]
         if isinstance(facts, FrozenDict):
             return facts
-        built = facts()
-        object.__setattr__(self, "_facts", built)
-        return built
+        try:
+            return self._built_facts
+        except AttributeError:
+            built = facts()
+            object.__setattr__(self, "_built_facts", built)
+            return built
 
     @property
     def policy_version(self) -> str:
-        return self._context.policy_version
+        return self._v[0].policy_version
 
     @property
     def policy_sha256(self) -> str:
-        return self._context.policy_sha256
+        return self._v[0].policy_sha256
 
     @property
     def policy_file(self) -> str:
-        return self._context.policy_file
+        return self._v[0].policy_file
 
     @property
     def calendar(self) -> FrozenDict[str, Any]:
-        return self._context.calendar
+        return self._v[0].calendar
 
     @property
     def engine_version(self) -> str:
-        return self._context.engine_version
+        return self._v[0].engine_version
 
     @property
     def fired_rules(self) -> list[str]:
-        return list(self._summary.fired)
+        return list(self._v[1].fired)
 
     # -- a value ---------------------------------------------------------------------------------
 
@@ -254,17 +264,17 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable record of the decision, enough to reproduce it later."""
-        context, summary = self._context, self._summary
+        context, summary, outcome, as_of, warnings, _ = self._v
         return {
             "policy": context.policy,
             "decision": context.decision,
             "status": summary.status,
-            "outcome": to_json_value(self._outcome),
+            "outcome": to_json_value(outcome),
             "trace": [s.to_dict() for s in summary.trace],
             "citations": [_plain(c) for c in summary.citations],
             "interpretations": [_plain(i) for i in summary.interpretations],
-            "warnings": list(self._warnings),
-            "as_of": self._as_of.isoformat(),
+            "warnings": list(warnings),
+            "as_of": as_of.isoformat(),
             "facts": to_json_value(self.facts),
             "provenance": {
                 "policy_file": context.policy_file,
@@ -279,7 +289,7 @@ class Decision:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
 
-_set = object.__setattr__
+_set_v = Decision._v.__set__  # type: ignore[attr-defined,misc]
 
 
 def _init(
@@ -291,12 +301,7 @@ def _init(
     warnings: tuple[str, ...],
     facts: FrozenDict[str, Any] | LazyFacts,
 ) -> None:
-    _set(self, "_context", context)
-    _set(self, "_summary", summary)
-    _set(self, "_outcome", outcome)
-    _set(self, "_as_of", as_of)
-    _set(self, "_warnings", warnings)
-    _set(self, "_facts", facts)
+    _set_v(self, (context, summary, outcome, as_of, warnings, facts))
 
 
 _new = object.__new__
@@ -312,7 +317,7 @@ def make_decision(
 ) -> Decision:
     """The evaluator's constructor: every part already frozen (or, for facts, built when read)."""
     self: Decision = _new(Decision)
-    _init(self, context, summary, outcome, as_of, warnings, facts)
+    _set_v(self, (context, summary, outcome, as_of, warnings, facts))
     return self
 
 
