@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
@@ -123,18 +124,18 @@ class InterpretationNote:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class CompiledDecision:
     policy: CompiledPolicy
     name: str
     description: str
-    facts: dict[str, ValueType]
-    outcomes: dict[str, ValueType]
+    facts: Mapping[str, ValueType]
+    outcomes: Mapping[str, ValueType]
     hit_policy: str
     rules: tuple[CompiledRule, ...]
     validator: FactsValidator
     # indices of the rules that are exceptions to each rule
-    exceptions: dict[int, tuple[int, ...]]
+    exceptions: Mapping[int, tuple[int, ...]]
     # the order in which rules are settled: exceptions before the rules they override
     settle_order: tuple[int, ...]
     invariants: tuple[Any, ...] = ()
@@ -151,7 +152,7 @@ class CompiledDecision:
     def context(self) -> DecisionContext:
         """What every Decision of this decision shares (names, provenance)."""
         policy = self.policy
-        return DecisionContext(policy.id, self.name, policy.meta.version, policy.sha256,
+        return DecisionContext(policy.id, self.name, policy.about.version, policy.sha256,
                                policy.file_name, freeze(policy.calendar_record), __version__)
 
     @functools.cached_property
@@ -160,7 +161,7 @@ class CompiledDecision:
         return build_index([dict(r.condition.equality) for r in self.rules])
 
     @functools.cached_property
-    def summaries(self) -> dict[Any, DecisionSummary]:
+    def _summaries(self) -> dict[Any, DecisionSummary]:
         """The evaluator's cache: one summary (trace, citations, ...) per set of rules fired."""
         return {}
 
@@ -176,7 +177,24 @@ class CompiledDecision:
         return "settle" if self.exceptions else self.hit_policy
 
 
-@dataclass
+@dataclass(frozen=True)
+class PolicyAbout:
+    """What decisions read of a policy's own description, taken when it is compiled."""
+
+    organisation: str
+    title: str
+    version: str
+    status: str
+    status_note: str | None
+    issued: dt.date | None
+    review_due: dt.date | None
+    review_note: str | None
+    interpretations: tuple[str, ...]
+    cite: tuple[CompiledCitation, ...]
+    line: int
+
+
+@dataclass(frozen=True)
 class CompiledPolicy:
     id: str
     file: str
@@ -186,21 +204,31 @@ class CompiledPolicy:
     loaded: LoadedYaml
     calendar: WorkingCalendar
     closes_at: dt.time | None
-    interpretations: dict[str, InterpretationNote]
-    decisions: dict[str, CompiledDecision] = field(default_factory=dict)
+    interpretations: Mapping[str, InterpretationNote]
+    decisions: Mapping[str, CompiledDecision] = field(default_factory=dict)
     # case lifecycles (policyengine.lifecycle), by name; followed by policyengine.monitor
-    lifecycles: dict[str, CompiledLifecycle] = field(default_factory=dict)
+    lifecycles: Mapping[str, CompiledLifecycle] = field(default_factory=dict)
 
     @property
     def meta(self) -> Any:
         return self.spec.policy
 
     @functools.cached_property
+    def about(self) -> PolicyAbout:
+        """The policy's description as decisions read it (taken when compiled)."""
+        meta = self.spec.policy
+        return PolicyAbout(
+            meta.organisation, meta.title, meta.version, meta.status, meta.status_note,
+            meta.issued, meta.review_due, meta.review_note, tuple(meta.interpretations),
+            tuple(self.citation(c) for c in meta.cite), self.loaded.position(("policy",)).line,
+        )
+
+    @functools.cached_property
     def file_name(self) -> str:
         return Path(self.file).name
 
     @functools.cached_property
-    def calendar_record(self) -> dict[str, Any]:
+    def calendar_record(self) -> FrozenDict[str, Any]:
         """The calendar a decision used, as recorded in ``Decision.to_dict()``."""
         record: dict[str, Any] = {
             "nation": self.calendar.nation,
@@ -213,7 +241,8 @@ class CompiledPolicy:
             record["open_days"] = [d.isoformat() for d in spec.open_days]
         if self.closes_at is not None:
             record["office_closes_at"] = self.closes_at.strftime("%H:%M")
-        return record
+        frozen: FrozenDict[str, Any] = freeze(record)
+        return frozen
 
     @functools.cached_property
     def interpretation_dicts(self) -> FrozenDict[str, FrozenDict[str, Any]]:
@@ -223,7 +252,7 @@ class CompiledPolicy:
         return notes
 
     @functools.cached_property
-    def warnings_cache(self) -> dict[dt.date, tuple[str, ...]]:
+    def _warnings_cache(self) -> dict[dt.date, tuple[str, ...]]:
         """The evaluator's cache of the policy's warnings, by decision date."""
         return {}
 
@@ -357,7 +386,7 @@ class _Compiler:
             self.fail((*path, "quote"), "a citation quotes the clause it encodes (8+ characters)")
 
     # ------------------------------------------------------------- policy
-    def compile(self, file: str, text: str) -> CompiledPolicy:
+    def compile(self, file: str, text: str, *, decisions_only: bool = False) -> CompiledPolicy:
         spec = self.spec
         for name, ft in spec.types.items():
             try:
@@ -382,10 +411,10 @@ class _Compiler:
             self._use_interpretation(ref, ("policy", "interpretations", i))
         calendar = calendar_for(spec.policy.nation,
                                 spec.calendar.closure_days, spec.calendar.open_days)
-        interps = {
-            name: InterpretationNote(name, i.value, i.note, i.signed_off)
+        interps = MappingProxyType({
+            name: InterpretationNote(name, freeze(i.value), i.note, i.signed_off)
             for name, i in spec.interpretations.items()
-        }
+        })
         policy = CompiledPolicy(
             id=spec.policy.id,
             file=file,
@@ -397,6 +426,8 @@ class _Compiler:
             closes_at=closes_at,
             interpretations=interps,
         )
+        decisions: dict[str, CompiledDecision] = {}
+        object.__setattr__(policy, "decisions", decisions)  # filled as each compiles
         for dname in spec.decisions:
             path: Path_ = ("decisions", dname)
             if dname in BUILTIN_DECISIONS:
@@ -405,13 +436,22 @@ class _Compiler:
                 continue
             compiled = self.compile_decision(policy, dname, path)
             if compiled is not None:
-                policy.decisions[dname] = compiled
-        from .lifecycle import compile_lifecycles
+                decisions[dname] = compiled
+        if not decisions_only:
+            from .lifecycle import compile_lifecycles
 
-        policy.lifecycles = compile_lifecycles(self, policy)
+            object.__setattr__(policy, "lifecycles",
+                               MappingProxyType(compile_lifecycles(self, policy)))
         if self.problems:  # unused names are only meaningful once everything else compiles
             self.problems.sort(key=lambda p: (p.line, p.column))
             raise PolicyError(self.problems)
+        object.__setattr__(policy, "decisions", MappingProxyType(decisions))
+        # what decisions read of the file, taken now: later changes to the parsed file (spec,
+        # loaded) change no decision
+        for part in ("about", "calendar_record", "interpretation_dicts", "file_name"):
+            getattr(policy, part)
+        if decisions_only:  # names only the lifecycles use would look unused
+            return policy
         for name in spec.interpretations:
             if name not in self.used_interpretations:
                 self.fail(("interpretations", name),
@@ -548,12 +588,12 @@ class _Compiler:
             policy=policy,
             name=dname,
             description=dspec.description,
-            facts=facts,
-            outcomes=outcomes,
+            facts=MappingProxyType(facts),
+            outcomes=MappingProxyType(outcomes),
             hit_policy=dspec.hit_policy,
             rules=tuple(rules),
             validator=validator,
-            exceptions={k: tuple(v) for k, v in exceptions.items()},
+            exceptions=MappingProxyType({k: tuple(v) for k, v in exceptions.items()}),
             settle_order=tuple(order),
             invariants=tuple(dspec.invariants),
             line=line.line,
@@ -677,7 +717,9 @@ def compile_policy_text(text: str, file: str) -> CompiledPolicy:
     return _Compiler(loaded, spec).compile(file, text)
 
 
-def compile_policy_file(path: Path) -> CompiledPolicy:
+def compile_policy_file(path: Path, *, decisions_only: bool = False) -> CompiledPolicy:
+    """The compiled policy in ``path``. With ``decisions_only`` its case lifecycles are left out
+    (and not checked), for a process that only takes decisions."""
     loaded = load_yaml_file(path)
     spec = parse_policy(loaded)
-    return _Compiler(loaded, spec).compile(str(path), loaded.text)
+    return _Compiler(loaded, spec).compile(str(path), loaded.text, decisions_only=decisions_only)

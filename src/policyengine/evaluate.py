@@ -40,7 +40,7 @@ _WARNINGS_KEPT = 512
 
 
 def policy_warnings(policy: CompiledPolicy, as_of: dt.date) -> tuple[str, ...]:
-    cache = policy.warnings_cache
+    cache = policy._warnings_cache
     found = cache.get(as_of)
     if found is None:
         found = tuple(_warnings(policy, as_of))
@@ -51,7 +51,7 @@ def policy_warnings(policy: CompiledPolicy, as_of: dt.date) -> tuple[str, ...]:
 
 
 def _warnings(policy: CompiledPolicy, as_of: dt.date) -> list[str]:
-    meta = policy.meta
+    meta = policy.about
     warnings: list[str] = []
     if meta.status == "draft":
         warnings.append(
@@ -131,7 +131,7 @@ def evaluate(
             key = _settle(decision, env, full_trace)  # raises the gap or the conflict
     else:
         key = _settle(decision, env, full_trace)
-    summary = decision.summaries.get(key)
+    summary = decision._summaries.get(key)
     if summary is None:
         summary = _summarise(decision, key)
     outcome = env.outcome
@@ -312,7 +312,7 @@ def _summarise(decision: CompiledDecision, key: tuple[Any, ...]) -> DecisionSumm
         status, tuple(steps), tuple(citations), tuple(interps[n] for n in interp_names), notes,
         tuple(s.rule for s in steps if s.fired),
     )
-    cache = decision.summaries
+    cache = decision._summaries
     if len(cache) < MAX_SUMMARIES:
         cache[key] = summary
     return summary
@@ -324,7 +324,7 @@ def _facts_text(values: Mapping[str, Any]) -> str:
 
 def evaluate_policy_status(policy: CompiledPolicy, as_of: dt.date) -> Decision:
     """The built-in decision every policy answers: is it in force, and is it due for review?"""
-    meta = policy.meta
+    meta = policy.about
     review_overdue = meta.review_due is not None and as_of > meta.review_due
     in_force = meta.status == "in_force" and (meta.issued is None or as_of >= meta.issued)
     outcome: dict[str, Any] = {
@@ -343,7 +343,7 @@ def _policy_status_parts(policy: CompiledPolicy) -> tuple[DecisionContext, Decis
     cached = policy.__dict__.get("_policy_status_parts")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    meta = policy.meta
+    meta = policy.about
     because = (
         f"the document's status is {meta.status}"
         + (f", issued {meta.issued.isoformat()}" if meta.issued else ", with no issue date")
@@ -353,9 +353,8 @@ def _policy_status_parts(policy: CompiledPolicy) -> tuple[DecisionContext, Decis
         because += f" ({meta.status_note})"
     if meta.review_note:
         because += f"; review: {meta.review_note}"
-    cites = tuple(freeze(policy.citation(c).to_dict()) for c in meta.cite)
-    pos = policy.loaded.position(("policy",))
-    step = TraceStep("policy_metadata", True, because, pos.line, cites)
+    cites = tuple(freeze(c.to_dict()) for c in meta.cite)
+    step = TraceStep("policy_metadata", True, because, meta.line, cites)
     interps = policy.interpretation_dicts
     summary = DecisionSummary(
         "decided", (step,), cites,

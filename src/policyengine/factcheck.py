@@ -21,6 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Collection, Mapping
 from itertools import islice
+from types import MappingProxyType
 from typing import Any
 
 from .durations import to_london
@@ -447,7 +448,7 @@ class Checks:
         self.policy = policy
         self.decision = decision
         self.where = f"{policy}.{decision}"
-        self.types = dict(types)
+        self.types: Mapping[str, ValueType] = MappingProxyType(dict(types))
         self.names = tuple(types)
         self.deferred = frozenset(n for n in deferred if n in types and _has_datetime(types[n]))
         self.fields = tuple(
@@ -455,6 +456,12 @@ class Checks:
             for name, vt in types.items()
         )
         self.fast: Callable[[Any], tuple[FrozenDict[str, Any], Any] | None] = self._fast()
+        self._sealed = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_sealed", False):
+            raise AttributeError(f"the checks of {self.where} cannot be changed")
+        object.__setattr__(self, name, value)
 
     def _fast(self) -> Callable[[Any], tuple[FrozenDict[str, Any], Any] | None]:
         """The fast check as one generated function: a few lines of plain Python per fact
@@ -493,7 +500,7 @@ class Checks:
         lines.append("        return None")
         lines.append("    return frozen_dict(out)")
         self.source = "\n".join(lines) + "\n"
-        exec(compile(self.source, f"<fact checks of {self.where}>", "exec"), env)  # noqa: S102
+        exec(compile(self.source, f"<fact checks of {self.where}>", "exec"), env)
         checked: Callable[[Any], FrozenDict[str, Any] | None] = env["fast"]
         deferred = self.deferred
         types = self.types

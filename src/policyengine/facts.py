@@ -55,6 +55,8 @@ class FactsValidator:
     date-times to London time until the decision's facts are read.
     """
 
+    __slots__ = ("_checks", "_decision", "_deferred", "_policy", "_types")
+
     def __init__(
         self,
         policy: str,
@@ -62,11 +64,23 @@ class FactsValidator:
         facts: Mapping[str, ValueType],
         deferred: Collection[str] = (),
     ) -> None:
-        self.policy = policy
-        self.decision = decision
-        self.types: Mapping[str, ValueType] = MappingProxyType(dict(facts))
+        self._policy = policy
+        self._decision = decision
+        self._types: Mapping[str, ValueType] = MappingProxyType(dict(facts))
         self._checks: Checks | None = None
         self._deferred = frozenset(deferred) & set(facts)
+
+    @property
+    def policy(self) -> str:
+        return self._policy
+
+    @property
+    def decision(self) -> str:
+        return self._decision
+
+    @property
+    def types(self) -> Mapping[str, ValueType]:
+        return self._types
 
     @property
     def checks(self) -> Checks:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import importlib.resources
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -162,23 +161,37 @@ def load_policies(path: str | Path | Sequence[str | Path] | None = None) -> Poli
             if file.resolve() not in seen:
                 seen.add(file.resolve())
                 files.append(file)
-    # Loading builds many small objects that all stay alive; pausing the cyclic garbage
-    # collector meanwhile saves it scanning them again and again (about a quarter of the time).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _compile_all(files)
-    finally:
-        if was_enabled:
-            gc.enable()
+    return _compile_all(files)
 
 
-def _compile_all(files: list[Path]) -> PolicySet:
+def load_policies_for(policy: str, path: str | Path | None = None) -> PolicySet:
+    """The policies needed to decide with ``policy``: only its own file when the directory has
+    one named after it (``<policy>.yaml``) that declares it, else everything at ``path``.
+
+    What the command line's ``decide`` and ``explain`` load: a new process pays for one policy's
+    decisions, not for every policy beside it nor for case lifecycles it will not follow.
+    """
+    root = BUNDLED_POLICIES if path is None else Path(path)
+    if root.is_dir() and isinstance(policy, str) and policy.isidentifier():
+        for suffix in (".yaml", ".yml"):
+            own = root / f"{policy}{suffix}"
+            if own.is_file():
+                try:
+                    found = _compile_all([own], decisions_only=True)
+                except PolicyError:
+                    break  # load everything, so every problem is reported as load_policies does
+                if policy in found:
+                    return found
+                break
+    return load_policies(path)
+
+
+def _compile_all(files: list[Path], *, decisions_only: bool = False) -> PolicySet:
     compiled: dict[str, CompiledPolicy] = {}
     problems: list[Problem] = []
     for file in files:
         try:
-            policy = compile_policy_file(file)
+            policy = compile_policy_file(file, decisions_only=decisions_only)
         except PolicyError as exc:
             problems.extend(exc.problems)
             continue
