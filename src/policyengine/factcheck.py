@@ -32,6 +32,14 @@ from .valuetypes import MAX_STRING_LENGTH, ValueType
 
 #: The longest date-time string read (the longest ISO 8601 form has about 40 characters).
 MAX_DATETIME_TEXT = 64
+#: How many problems a FactsError's message lists (``.problems`` has them all).
+MAX_PROBLEMS_SHOWN = 20
+#: Fact names longer than this are cut in paths and messages.
+MAX_NAME_SHOWN = 100
+
+
+def _name(name: str) -> str:
+    return name if len(name) <= MAX_NAME_SHOWN else name[: MAX_NAME_SHOWN - 3] + "..."
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _BAD: Any = object()
@@ -237,7 +245,7 @@ def path_text(path: Path) -> str:
         if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
         elif isinstance(part, str):
-            out += ("." if out else "") + part
+            out += ("." if out else "") + _name(part)
         else:  # a mapping key that is not a string
             out += f"[{short_repr(part, 40)}]"
     return out
@@ -543,9 +551,13 @@ class Checks:
         found = out.ordered()
         problems = [p for _, p in found]
         head = found[0][0][0]
-        return_fact = head if isinstance(head, str) else path_text((head,))
+        return_fact = _name(head) if isinstance(head, str) else path_text((head,))
+        shown = "; ".join(p.message for p in problems[:MAX_PROBLEMS_SHOWN])
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            shown += (f"; and {len(problems) - MAX_PROBLEMS_SHOWN:,} more problems (every one is "
+                      "in the error's .problems)")
         raise FactsError(
-            f"{self.where}: " + "; ".join(p.message for p in problems),
+            f"{self.where}: " + shown,
             fact=return_fact,
             allowed=problems[0].allowed,
             policy=self.policy,
