@@ -18,6 +18,7 @@ from dataclasses import FrozenInstanceError, dataclass
 from typing import Any
 
 from .durations import format_moment
+from .runtime import engine_version, runtime_versions
 from .values import FrozenDict, FrozenList, freeze
 
 #: A decision's possible statuses, weakest first: when several rules set one, the strongest wins.
@@ -101,6 +102,8 @@ class DecisionSummary:
     #: the considerations and requirements lists put in the outcome, or None when not shown
     notes: tuple[FrozenList[Any], FrozenList[Any]] | None
     fired: tuple[str, ...]
+    #: whether every rule considered was asked for, not only those fired
+    full_trace: bool = False
 
 
 LazyFacts = Callable[[], FrozenDict[str, Any]]
@@ -108,7 +111,7 @@ LazyFacts = Callable[[], FrozenDict[str, Any]]
 _FIELDS = (
     "policy", "decision", "status", "outcome", "trace", "citations", "interpretations",
     "warnings", "as_of", "facts", "policy_version", "policy_sha256", "policy_file", "calendar",
-    "engine_version",
+    "engine_version", "full_trace",
 )
 
 
@@ -140,6 +143,7 @@ class Decision:
         policy_file: str = "",
         calendar: Mapping[str, Any] | None = None,
         engine_version: str = "",
+        full_trace: bool = False,
     ) -> None:
         trace = tuple(trace)
         context = DecisionContext(policy, decision, policy_version, policy_sha256, policy_file,
@@ -147,7 +151,7 @@ class Decision:
         summary = DecisionSummary(
             status, trace, tuple(freeze(c) for c in citations),
             tuple(freeze(i) for i in interpretations), None,
-            tuple(s.rule for s in trace if s.fired),
+            tuple(s.rule for s in trace if s.fired), bool(full_trace),
         )
         _init(self, context, summary, freeze(dict(outcome)), as_of, tuple(warnings),
               freeze(dict(facts or {})))
@@ -232,6 +236,12 @@ class Decision:
         return self._v[0].engine_version
 
     @property
+    def full_trace(self) -> bool:
+        """Whether every rule considered was asked for (``full_trace=True``), not only those
+        that fired."""
+        return self._v[1].full_trace
+
+    @property
     def fired_rules(self) -> list[str]:
         return list(self._v[1].fired)
 
@@ -281,7 +291,9 @@ class Decision:
                 "policy_version": context.policy_version,
                 "policy_sha256": context.policy_sha256,
                 "calendar": _plain(context.calendar),
-                "engine_version": context.engine_version,
+                "engine_version": engine_version(),
+                **runtime_versions(),
+                "full_trace": summary.full_trace,
             },
         }
 

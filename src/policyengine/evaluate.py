@@ -310,7 +310,7 @@ def _summarise(decision: CompiledDecision, key: tuple[Any, ...]) -> DecisionSumm
         notes = (frozen_list(considerations), frozen_list(requirements))
     summary = DecisionSummary(
         status, tuple(steps), tuple(citations), tuple(interps[n] for n in interp_names), notes,
-        tuple(s.rule for s in steps if s.fired),
+        tuple(s.rule for s in steps if s.fired), bool(full_trace),
     )
     cache = decision._summaries
     if len(cache) < MAX_SUMMARIES:
