@@ -163,9 +163,12 @@ def test_fact_checks_agree_on_synthetic_types(facts: dict[str, Any]) -> None:
 
 def _decided(fn: Any, *args: Any, **kwargs: Any) -> tuple[str, Any]:
     try:
-        return "ok", fn(*args, **kwargs).to_dict()
+        record = fn(*args, **kwargs).to_dict()
     except (FactsError, PolicyError) as exc:
         return type(exc).__name__, str(exc)
+    if fn is old_evaluate.evaluate:  # PolicySet.decide then recorded the flag
+        record["provenance"]["full_trace"] = kwargs.get("full_trace", False)
+    return "ok", record
 
 
 @pytest.mark.parametrize("decision", DECISIONS, ids=IDS)
