@@ -311,3 +311,45 @@ def test_date_steps_agree_with_add_duration(unit: str, start: Any, n: int, close
         assert type(got[1]) is type(expected[1])
         if isinstance(got[1], dt.datetime):
             assert got[1].utcoffset() == expected[1].utcoffset()
+
+
+# ------------------------------------------------------------------------------ London time
+
+
+def _clock_changes() -> Any:
+    """Naive datetimes near the clocks' changes (last Sundays of March and October, and the
+    older dates of double summer time), and anywhere at all."""
+    near = st.builds(
+        lambda year, month, day, minutes: dt.datetime(year, month, day) + dt.timedelta(
+            minutes=minutes),
+        st.integers(1900, 2100), st.sampled_from([3, 4, 5, 8, 9, 10, 11]), st.integers(1, 28),
+        st.integers(0, 36 * 60))
+    return st.one_of(near, st.datetimes(dt.datetime(2, 1, 1), dt.datetime(9998, 12, 31)))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(moment=_clock_changes())
+def test_fast_london_time_agrees_with_to_london(moment: dt.datetime) -> None:
+    from policyengine.durations import to_london
+    from policyengine.factcheck import london
+
+    fast, general = london(moment), to_london(moment)
+    assert fast == general
+    assert (fast.isoformat(), fast.utcoffset(), fast.fold, fast.tzinfo) == (
+        general.isoformat(), general.utcoffset(), general.fold, general.tzinfo)
+
+
+@pytest.mark.parametrize("year", [1916, 1941, 1947, 1968, 1971, 1995, 2026, 2099])
+def test_fast_london_time_agrees_in_every_minute_of_the_changes(year: int) -> None:
+    from policyengine.durations import to_london
+    from policyengine.factcheck import london
+
+    for month in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11):
+        for day in range(1, 29):
+            start = dt.datetime(year, month, day)
+            if to_london(start + dt.timedelta(hours=12)).utcoffset() == to_london(
+                    start - dt.timedelta(hours=12)).utcoffset():
+                continue
+            for minute in range(0, 48 * 60, 7):
+                moment = start - dt.timedelta(hours=12) + dt.timedelta(minutes=minute)
+                assert london(moment).isoformat() == to_london(moment).isoformat(), moment

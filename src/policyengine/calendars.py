@@ -384,9 +384,10 @@ class WorkingCalendar:
                                         fact="n")
             n = int.__int__(n)
         year = start.year
-        _check_year(year, "start")
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            _check_year(year, "start")
         ordinal = start.toordinal()
-        working = self._year(year)
+        working = self._years.get(year) or self._year(year)
         if n > 0:
             k = bisect_right(working, ordinal) + n  # the k-th working day of the year
         elif n == 0:

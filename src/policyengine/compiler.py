@@ -170,6 +170,11 @@ class CompiledDecision:
         return tuple(rule.condition.fn for rule in self.rules)
 
     @functools.cached_property
+    def overrides(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """``(rule, its exceptions)`` in the order rules are settled (exceptions first)."""
+        return tuple((i, self.exceptions[i]) for i in self.settle_order if i in self.exceptions)
+
+    @functools.cached_property
     def mode(self) -> str:
         """How the evaluator runs it: 'first', 'unique' or 'collect' rule by rule, or 'settle'
         (exceptions: every condition first)."""

@@ -190,22 +190,25 @@ def _settle(decision: CompiledDecision, env: Env, full_trace: bool) -> tuple[Any
     rules = decision.rules
     if decision.index is not None:
         matched = [False] * len(rules)
+        conditions = decision.conditions
         for i in decision.index.candidates(env.facts):
-            matched[i] = bool(rules[i].condition.fn(env))
+            matched[i] = bool(conditions[i](env))
     else:
-        matched = [bool(rule.condition.fn(env)) for rule in rules]
+        matched = [bool(holds(env)) for holds in decision.conditions]
     fires = list(matched)
     overridden: dict[int, int] = {}
-    for i in decision.settle_order:
-        for e in decision.exceptions.get(i, ()):
-            if fires[e] and fires[i]:
-                fires[i] = False
-                overridden[i] = e
-    firing = [r for r in rules if fires[r.index]]
+    for i, excs in decision.overrides:
+        if fires[i]:
+            for e in excs:
+                if fires[e]:
+                    fires[i] = False
+                    overridden[i] = e
+                    break
     chosen: list[CompiledRule]
     if decision.hit_policy == "first":
-        chosen = firing[:1]
-    elif decision.hit_policy == "unique" and len(firing) > 1:
+        chosen = [rules[fires.index(True)]] if True in fires else []
+    elif decision.hit_policy == "unique" and fires.count(True) > 1:
+        firing = [r for r in rules if fires[r.index]]
         names = ", ".join(f"'{r.id}' (line {r.line})" for r in firing)
         raise _defect(
             decision,
@@ -214,11 +217,14 @@ def _settle(decision: CompiledDecision, env: Env, full_trace: bool) -> tuple[Any
             f"'unique'; facts: {_facts_text(env.facts)}",
         )
     else:
-        chosen = firing
+        chosen = [r for r in rules if fires[r.index]]
     if not chosen and decision.hit_policy != "collect":
         raise _gap(decision, env.facts)
-    for rule in chosen:
-        _outcomes(decision, rule, env)
+    if len(chosen) == 1:
+        _single(decision, chosen[0], env)
+    else:
+        for rule in chosen:
+            _outcomes(decision, rule, env)
     indices = tuple(r.index for r in chosen)
     if not full_trace:
         return (indices, False)

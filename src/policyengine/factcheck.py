@@ -24,7 +24,7 @@ from itertools import islice
 from types import MappingProxyType
 from typing import Any
 
-from .durations import to_london
+from .durations import LONDON, to_london
 from .errors import FactProblem, FactsError, did_you_mean
 from .reprs import short_repr
 from .values import FrozenDict, frozen_dict, frozen_list
@@ -53,6 +53,56 @@ Fast = Callable[[Any], Any]
 
 
 # ----------------------------------------------------------------------------- dates and times
+
+
+def london(moment: dt.datetime) -> dt.datetime:
+    """``durations.to_london(moment)``, quicker for the usual case: a naive London time that is
+    not in an hour the clocks skip is the same wall-clock time marked as London time (an hour
+    that happens twice is read as its first occurrence, fold 0, as ``to_london`` reads it)."""
+    if moment.tzinfo is None and 1 < moment.year < 9999:
+        gaps = _GAPS.get(moment.year)
+        if gaps is None:
+            gaps = _GAPS[moment.year] = _skipped_hours(moment.year)
+        for start, end in gaps:
+            if start <= moment < end:
+                return to_london(moment)
+        return moment.replace(tzinfo=LONDON, fold=0)
+    return to_london(moment)  # another zone, or the edges of time: the general function
+
+
+_GAPS: dict[int, tuple[tuple[dt.datetime, dt.datetime], ...]] = {}
+
+
+def _skipped_hours(year: int) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    """The naive London wall-clock intervals of ``year`` that never happen (clocks going
+    forward), found from the zone's own rules: day by day, then to the second."""
+
+    def offset(instant: dt.datetime) -> dt.timedelta:
+        found = instant.replace(tzinfo=dt.UTC).astimezone(LONDON).utcoffset()
+        assert found is not None
+        return found
+
+    gaps = []
+    day = dt.datetime(year, 1, 1) - dt.timedelta(days=1)
+    last = dt.datetime(year, 12, 31) + dt.timedelta(days=1)
+    before = offset(day)
+    while day < last:
+        following = day + dt.timedelta(days=1)
+        after = offset(following)
+        if after > before:  # the clocks went forward during this day: find the second
+            low, high = day, following
+            while high - low > dt.timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(microsecond=0)
+                if middle <= low:
+                    break
+                if offset(middle) == before:
+                    low = middle
+                else:
+                    high = middle
+            gaps.append((high + before, high + after))
+        before, day = after, following
+    return tuple(gaps)
 
 
 def date_reason(value: Any) -> tuple[dt.date | None, str]:
@@ -164,8 +214,8 @@ def _fast(vt: ValueType, convert: bool) -> Fast:
                     return _BAD
             elif v.__class__ is not _DATETIME:
                 return _BAD
-            if not convert and 1 < v.year < 9999:
-                return v
+            if 1 < v.year < 9999:
+                return london(v) if convert else v
             try:
                 return to_london(v)
             except ValueError:

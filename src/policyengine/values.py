@@ -150,6 +150,11 @@ def _frozen_inside(value: Any) -> bool:
 
 
 def _freeze_container(value: Any) -> Any:
+    if value.__class__ is list:
+        for item in value:
+            if item.__class__ not in _SCALAR_SET:
+                return frozen_list([freeze(v) for v in value])
+        return frozen_list(value)  # scalars only, the usual case: no call per item
     if isinstance(value, Mapping):
         return frozen_dict({k: freeze(v) for k, v in value.items()})
     if isinstance(value, list):
