@@ -73,9 +73,15 @@ def main() -> None:
     start = time.perf_counter()
     policies = policyengine.load_policies(policies_dir)
     load_seconds = time.perf_counter() - start
+    again = []
+    for _ in range(3):
+        start = time.perf_counter()
+        policyengine.load_policies(policies_dir)
+        again.append(time.perf_counter() - start)
     with open(cases_file, encoding="utf-8") as handle:
         cases = json.load(handle)
-    result = {"load": load_seconds, "cases": time_cases(policies, cases, budget)}
+    result = {"load": load_seconds, "load_again": min(again),
+              "cases": time_cases(policies, cases, budget)}
     json.dump(result, sys.stdout)
 
 
