@@ -165,6 +165,11 @@ class CompiledDecision:
         return {}
 
     @functools.cached_property
+    def fact_check_fns(self) -> tuple[Any, ...]:
+        """The fact checks' compiled conditions, in order."""
+        return tuple(check.fn for check, _, _ in self.fact_checks)
+
+    @functools.cached_property
     def conditions(self) -> tuple[Any, ...]:
         """The rules' compiled conditions, in order."""
         return tuple(rule.condition.fn for rule in self.rules)

@@ -91,8 +91,11 @@ def evaluate(
     policy = decision.policy
     values, complete = decision.validator.check(facts)
     env = Env(values, as_of, policy.calendar, policy.closes_at, decision.where)
-    if decision.fact_checks:
-        _check_facts(decision, env)
+    checks = decision.fact_check_fns
+    if checks:
+        for i, holds in enumerate(checks):
+            if not holds(env):
+                raise _failed_check(decision, i)
     mode = decision.mode
     index = decision.index
     key: tuple[Any, ...]
@@ -116,10 +119,21 @@ def evaluate(
     elif mode == "collect":
         # rules in order, each seeing the outcomes of the rules before it
         conditions = decision.conditions
+        rules = decision.rules
+        outcome = env.outcome
         fired: list[int] = []
         for i in index.candidates(values) if index is not None else range(len(conditions)):
             if conditions[i](env):
-                _outcomes(decision, decision.rules[i], env)
+                rule = rules[i]
+                try:
+                    for name, fn in rule.outcome_fns:
+                        value = fn(env)
+                        if name in outcome:
+                            _merge(decision, rule, outcome, name, value)
+                        else:  # a list is copied: a later rule may add to it
+                            outcome[name] = list(value) if isinstance(value, list) else value
+                except Absent as missing:
+                    raise _needed(decision, rule, env, missing) from None
                 fired.append(i)
         key = (tuple(fired), full_trace)
     elif mode == "unique" and not full_trace and index is None:
@@ -167,13 +181,10 @@ def _needed(decision: CompiledDecision, rule: CompiledRule, env: Env, missing: A
     )
 
 
-def _check_facts(decision: CompiledDecision, env: Env) -> None:
-    policy = decision.policy
-    for check, message, fact in decision.fact_checks:
-        if not check.fn(env):
-            raise FactsError(
-                f"{decision.where}: {message}", fact=fact, policy=policy.id, decision=decision.name
-            )
+def _failed_check(decision: CompiledDecision, i: int) -> FactsError:
+    _, message, fact = decision.fact_checks[i]
+    return FactsError(f"{decision.where}: {message}", fact=fact, policy=decision.policy.id,
+                      decision=decision.name)
 
 
 def _gap(decision: CompiledDecision, values: Mapping[str, Any]) -> PolicyError:

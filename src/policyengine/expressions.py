@@ -758,10 +758,7 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
     step = _stepper(unit)
 
     def shift(env: Env, start: Any, amount: int) -> Any:
-        try:
-            return step(start, amount, env)
-        except (OverflowError, ValueError):
-            pass
+        """The step again through the general function, for its own words about what failed."""
         duration = Duration(amount, unit)
         try:  # the general function, for its own words about what went wrong
             return add_duration(start, duration, env.calendar, env.closes_at)
@@ -776,7 +773,11 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
         fixed = sign * dur.amount
 
         def arithmetic(env: Env) -> Any:
-            return shift(env, bfn(env), fixed)
+            start = bfn(env)
+            try:
+                return step(start, fixed, env)
+            except (OverflowError, ValueError):
+                return shift(env, start, fixed)
 
         text = f"{dur} {'after' if adding else 'before'} {base.text}"
         facts_used = base.facts
@@ -785,7 +786,11 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
         afn = amount.fn
 
         def arithmetic(env: Env) -> Any:
-            return shift(env, bfn(env), sign * afn(env))
+            start, amount = bfn(env), sign * afn(env)
+            try:
+                return step(start, amount, env)
+            except (OverflowError, ValueError):
+                return shift(env, start, amount)
 
         text = f"{amount.text} {unit.replace('_', ' ')} {'after' if adding else 'before'} " + (
             base.text
