@@ -88,9 +88,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [BUNDLED_POLICIES]
     problems = 0
     files = 0
+    found: list[Any] = []  # the problems, for --json
+    emit = _collecting(found) if args.json else print
     for root in paths:
         if not root.exists():
-            print(f"{root}:0:0: no such file or directory")
+            emit(Problem(str(root), 0, 0, "no such file or directory"))
             problems += 1
             continue
         for file in policy_files(root):
@@ -99,29 +101,55 @@ def cmd_check(args: argparse.Namespace) -> int:
                 policy = compile_policy_file(file)
             except PolicyError as exc:
                 for problem in exc.problems:
-                    print(problem)
+                    emit(problem)
                 problems += len(exc.problems)
                 continue
+            if args.require_signoff:
+                from .interpretations import signoff_problems
+
+                unsigned = signoff_problems(policy)
+                for problem in unsigned:
+                    emit(problem)
+                problems += len(unsigned)
             if args.sources is not None:
                 result = check_quotes(policy, Path(args.sources))
                 for problem in result.problems:
-                    print(problem)
+                    emit(problem)
                 problems += len(result.problems)
                 if not result.problems:
-                    print(f"{file}: {result.checked} quotes found in their documents")
+                    emit(f"{file}: {result.checked} quotes found in their documents")
+    if args.json:
+        print(json.dumps({"files": files, "problems": found, "ok": not problems}, indent=2,
+                          ensure_ascii=False))
+        return EXIT_FAILED if problems else EXIT_OK
     print(f"checked {files} policy file(s): {problems} problem(s)")
     return EXIT_FAILED if problems else EXIT_OK
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    from .present import list_text
+def _collecting(found: list[Any]) -> Any:
+    """A stand-in for print under --json: problems are kept as data, other lines dropped."""
 
+    def keep(item: Any, *_: Any, **__: Any) -> None:
+        if isinstance(item, Problem):
+            found.append({"file": item.file, "line": item.line, "column": item.column,
+                          "message": item.message})
+
+    return keep
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .present import list_dict, list_text
+
+    if args.json:
+        print(json.dumps(list_dict(_policies(args)), indent=2, ensure_ascii=False))
+        return EXIT_OK
     print(list_text(_policies(args)), end="")
     return EXIT_OK
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .scenarios import coverage, policy_dirs_for, run_scenarios
+    from .scenario_report import run_dict, write_junit
+    from .scenarios import coverage, policy_dirs_for, run_scenarios, selected
 
     paths = [Path(p) for p in args.paths] or [Path(args.policies or BUNDLED_POLICIES)]
     for path in paths:
@@ -129,7 +157,16 @@ def cmd_test(args: argparse.Namespace) -> int:
             raise PolicyError(Problem(str(path), 1, 1, "no such file or directory"))
     # the scenarios of DIR run against DIR's own policies (unless --policies says otherwise)
     policies = load_policies(args.policies if args.policies else policy_dirs_for(paths))
-    run = run_scenarios(paths, policies)
+    run = run_scenarios(paths, policies, selected(args.k))
+    if args.junit:
+        try:
+            write_junit(run, Path(args.junit))
+        except OSError as exc:
+            raise PolicyEngineError(f"cannot write {args.junit}: {exc.strerror}") from None
+    if args.json:
+        report = run_dict(run, coverage(run, policies) if args.coverage else None)
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_OK if report["ok"] else EXIT_FAILED
     for problem in run.problems:
         print(problem)
     for result in run.results:
@@ -192,14 +229,23 @@ def build_parser(optional_commands: bool = True) -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*")
     p.add_argument("--sources", metavar="DIR", default=None,
                    help="also check every quote against the documents in DIR")
+    p.add_argument("--require-signoff", action="store_true",
+                   help="fail while any interpretation is not signed off")
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
 
     p = sub.add_parser("list", help="list policies, their decisions and facts")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
     policies_option(p)
 
     p = sub.add_parser("test", help="run the YAML scenario tests")
     p.add_argument("paths", nargs="*", help="scenario files or directories (default: policies/)")
     p.add_argument("--coverage", action="store_true", help="report rules and clauses not exercised")
     p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-k", metavar="PATTERN", default=None,
+                   help="run only scenarios whose 'policy.decision: name' contains PATTERN")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--junit", metavar="FILE", default=None,
+                   help="also write the results as JUnit XML to FILE")
     policies_option(p)
 
     if optional_commands:
@@ -211,7 +257,8 @@ def _add_optional_commands(sub: Any, policies_option: Any) -> None:
     """Commands that live in their own modules (verify, monitor, replay, serve)."""
     import importlib
 
-    for name in ("verify", "monitor", "replay_log", "serve"):
+    for name in ("verify", "monitor", "replay_log", "serve", "interpretations",
+                 "jsonschema_export", "fmt", "diff", "render"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:

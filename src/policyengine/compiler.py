@@ -29,7 +29,7 @@ from .expressions import (
 from .facts import ALL_KINDS, MOMENT, FactsValidator, ValueType
 from .load import LoadedYaml, Path_, load_yaml_file, load_yaml_text
 from .ruleindex import RuleIndex, build_index
-from .schema import Citation, FactType, PolicyFile, Rule, parse_policy
+from .schema import Citation, FactType, Interpretation, PolicyFile, Rule, parse_policy
 from .values import FrozenDict, freeze
 
 if TYPE_CHECKING:
@@ -113,6 +113,14 @@ class InterpretationNote:
     value: Any
     note: str
     signed_off: bool
+    signed_off_by: str | None = None
+    signed_off_on: dt.date | None = None
+
+    @classmethod
+    def from_spec(cls, name: str, spec: Interpretation) -> InterpretationNote:
+        signed = spec.signed_off or None
+        return cls(name, freeze(spec.value), spec.note, signed is not None,
+                   signed.by if signed else None, signed.on if signed else None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +128,8 @@ class InterpretationNote:
             "value": _jsonable(self.value),
             "note": self.note,
             "signed_off": self.signed_off,
+            "signed_off_by": self.signed_off_by,
+            "signed_off_on": self.signed_off_on.isoformat() if self.signed_off_on else None,
         }
 
 
@@ -421,7 +431,7 @@ class _Compiler:
         calendar = calendar_for(spec.policy.nation,
                                 spec.calendar.closure_days, spec.calendar.open_days)
         interps = MappingProxyType({
-            name: InterpretationNote(name, freeze(i.value), i.note, i.signed_off)
+            name: InterpretationNote.from_spec(name, i)
             for name, i in spec.interpretations.items()
         })
         policy = CompiledPolicy(
