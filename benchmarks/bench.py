@@ -308,8 +308,8 @@ def section_load(base: Path | None) -> None:
                 statistics.median(r["load_again"] for r in runs) * 1e3)
 
     first, again = figures(now_runs)
-    line = f"\nload_policies, the four bundled policies (median of 5 processes, ms): now {first:.1f} "
-    line += f"first in a process, {again:.1f} after"
+    line = "\nload_policies, the four bundled policies (median of 5 processes, ms): "
+    line += f"now {first:.1f} first in a process, {again:.1f} after"
     if then_runs:
         then_first, then_again = figures(then_runs)
         line += (f"; before {then_first:.1f} and {then_again:.1f} ({ratio(first, then_first)}, "

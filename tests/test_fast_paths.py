@@ -331,7 +331,7 @@ def _clock_changes() -> Any:
 @given(moment=_clock_changes())
 def test_fast_london_time_agrees_with_to_london(moment: dt.datetime) -> None:
     from policyengine.durations import to_london
-    from policyengine.factcheck import london
+    from policyengine.factdates import london
 
     fast, general = london(moment), to_london(moment)
     assert fast == general
@@ -342,7 +342,7 @@ def test_fast_london_time_agrees_with_to_london(moment: dt.datetime) -> None:
 @pytest.mark.parametrize("year", [1916, 1941, 1947, 1968, 1971, 1995, 2026, 2099])
 def test_fast_london_time_agrees_in_every_minute_of_the_changes(year: int) -> None:
     from policyengine.durations import to_london
-    from policyengine.factcheck import london
+    from policyengine.factdates import london
 
     for month in (2, 3, 4, 5, 6, 7, 8, 9, 10, 11):
         for day in range(1, 29):

@@ -2,159 +2,39 @@
 
 Two checks are built from a decision's declared fact types, once:
 
-* the **fast** check, a closure per fact that accepts only the plain JSON shapes an app passes
-  (``str``, ``bool``, ``int``, ``list``, ``dict``, ``date``, ``datetime``) and converts them; at
-  the first thing it does not expect it gives up, and
-* the **full** check, which accepts exactly what the fast one does and a little more (other
-  iterables as lists, other mappings as records, ``str``/``int`` subclasses), and collects
-  *every* problem with its path, stable code and allowed values before raising one
-  :class:`~policyengine.errors.FactsError`.
-
-Both are bounded whatever the input: error messages quote values with
-:func:`~policyengine.reprs.short_repr`, a list is read to at most its declared number of items,
-and a date or date-time string longer than any real one is refused without being parsed.
+* the **fast** check, one generated function per decision that accepts only the plain JSON shapes
+  an app passes (``str``, ``bool``, ``int``, ``list``, ``dict``, ``date``, ``datetime``) and
+  converts them; at the first thing it does not expect it gives up, and
+* the **full** check (:mod:`~policyengine.factproblems`), which accepts exactly what the fast one
+  does and a little more, and collects *every* problem with its path, stable code and allowed
+  values before raising one :class:`~policyengine.errors.FactsError`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Collection, Mapping
-from itertools import islice
 from types import MappingProxyType
 from typing import Any
 
-from .durations import LONDON, to_london
-from .errors import FactProblem, FactsError, did_you_mean
-from .reprs import short_repr
+from .durations import to_london
+from .errors import FactsError
+from .factdates import ISO_DATE, MAX_DATETIME_TEXT, london
+from .factproblems import BAD, Problems, full_fields, path_text, short_name
 from .values import FrozenDict, frozen_dict, frozen_list
 from .valuetypes import MAX_STRING_LENGTH, ValueType
 
-#: The longest date-time string read (the longest ISO 8601 form has about 40 characters).
-MAX_DATETIME_TEXT = 64
 #: How many problems a FactsError's message lists (``.problems`` has them all).
 MAX_PROBLEMS_SHOWN = 20
-#: Fact names longer than this are cut in paths and messages.
-MAX_NAME_SHOWN = 100
 
-
-def _name(name: str) -> str:
-    return name if len(name) <= MAX_NAME_SHOWN else name[: MAX_NAME_SHOWN - 3] + "..."
-
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
-_BAD: Any = object()
+_BAD = BAD
 _MISSING: Any = object()
 _date_from = dt.date.fromisoformat
 _datetime_from = dt.datetime.fromisoformat
 _DATE, _DATETIME = dt.date, dt.datetime
+_ISO_DATE = ISO_DATE
 
-Path = tuple[Any, ...]
 Fast = Callable[[Any], Any]
-
-
-# ----------------------------------------------------------------------------- dates and times
-
-
-def london(moment: dt.datetime) -> dt.datetime:
-    """``durations.to_london(moment)``, quicker for the usual case: a naive London time that is
-    not in an hour the clocks skip is the same wall-clock time marked as London time (an hour
-    that happens twice is read as its first occurrence, fold 0, as ``to_london`` reads it)."""
-    if moment.tzinfo is None and 1 < moment.year < 9999:
-        gaps = _GAPS.get(moment.year)
-        if gaps is None:
-            gaps = _GAPS[moment.year] = _skipped_hours(moment.year)
-        for start, end in gaps:
-            if start <= moment < end:
-                return to_london(moment)
-        return moment.replace(tzinfo=LONDON, fold=0)
-    return to_london(moment)  # another zone, or the edges of time: the general function
-
-
-_GAPS: dict[int, tuple[tuple[dt.datetime, dt.datetime], ...]] = {}
-
-
-def _skipped_hours(year: int) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
-    """The naive London wall-clock intervals of ``year`` that never happen (clocks going
-    forward), found from the zone's own rules: day by day, then to the second."""
-
-    def offset(instant: dt.datetime) -> dt.timedelta:
-        found = instant.replace(tzinfo=dt.UTC).astimezone(LONDON).utcoffset()
-        assert found is not None
-        return found
-
-    gaps = []
-    day = dt.datetime(year, 1, 1) - dt.timedelta(days=1)
-    last = dt.datetime(year, 12, 31) + dt.timedelta(days=1)
-    before = offset(day)
-    while day < last:
-        following = day + dt.timedelta(days=1)
-        after = offset(following)
-        if after > before:  # the clocks went forward during this day: find the second
-            low, high = day, following
-            while high - low > dt.timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                middle = middle.replace(microsecond=0)
-                if middle <= low:
-                    break
-                if offset(middle) == before:
-                    low = middle
-                else:
-                    high = middle
-            gaps.append((high + before, high + after))
-        before, day = after, following
-    return tuple(gaps)
-
-
-def date_reason(value: Any) -> tuple[dt.date | None, str]:
-    """``(the date, "")`` or ``(None, why it is not a date YYYY-MM-DD)``."""
-    if isinstance(value, dt.datetime):
-        return None, "expected a date YYYY-MM-DD, got a date and time"
-    if isinstance(value, dt.date):
-        return value, ""
-    if isinstance(value, str):
-        if not _ISO_DATE.fullmatch(value):
-            return None, f"{short_repr(value)} is not a date of the form YYYY-MM-DD"
-        try:
-            return _date_from(value), ""
-        except ValueError:
-            return None, f"{short_repr(value)} is not a real calendar date"
-    return None, "expected a date YYYY-MM-DD"
-
-
-def datetime_reason(value: Any, convert: bool = True) -> tuple[dt.datetime | None, str]:
-    """``(the moment, "")`` or ``(None, why it is not a date and time)``.
-
-    With ``convert`` the moment is an aware London datetime; without, it is as parsed (the
-    conversion left for later) unless it lies where conversion could fail.
-    """
-    if isinstance(value, str):
-        text = str.__str__(value)
-        if len(text) > MAX_DATETIME_TEXT:
-            return None, (f"{short_repr(text)} is not a date and time in ISO 8601 (it is longer "
-                          f"than {MAX_DATETIME_TEXT} characters)")
-        try:
-            _date_from(text)
-        except ValueError:
-            pass
-        else:
-            return None, (f"{short_repr(text)} is a date without a time of day; give a date and "
-                          "time such as 2026-03-28T12:00")
-        try:
-            value = _datetime_from(text)
-        except ValueError:
-            return None, (f"{short_repr(text)} is not a date and time in ISO 8601, such as "
-                          "2026-03-28T12:00 or 2026-03-28T12:00:00+01:00")
-    elif not isinstance(value, dt.datetime):
-        return None, "expected a date and time in ISO 8601, e.g. 2026-03-30T09:15:00"
-    if not convert and 1 < value.year < 9999:
-        return value, ""
-    try:
-        return to_london(value), ""
-    except ValueError:
-        return None, f"{short_repr(value)} is outside the supported dates"
-
-
-# --------------------------------------------------------------------------------- fast checks
 
 
 def _fast(vt: ValueType, convert: bool) -> Fast:
@@ -265,191 +145,6 @@ def _fast(vt: ValueType, convert: bool) -> Fast:
 
         return record
     raise ValueError(f"no check for {kind}")
-
-
-# --------------------------------------------------------------------------------- full checks
-
-
-class _Problems:
-    """Problems in the order found, as pydantic reported them: undeclared names first."""
-
-    def __init__(self) -> None:
-        self.unknown: list[tuple[Path, FactProblem]] = []
-        self.other: list[tuple[Path, FactProblem]] = []
-
-    def add(self, path: Path, message: str, code: str, allowed: tuple[str, ...] | None) -> None:
-        problem = FactProblem(path_text(path), message, allowed, code)
-        (self.unknown if code == "unknown" else self.other).append((path, problem))
-
-    def __bool__(self) -> bool:
-        return bool(self.unknown or self.other)
-
-    def ordered(self) -> list[tuple[Path, FactProblem]]:
-        return self.unknown + self.other
-
-
-def path_text(path: Path) -> str:
-    """``contacts[0].channel`` for ``("contacts", 0, "channel")``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int) and not isinstance(part, bool):
-            out += f"[{part}]"
-        elif isinstance(part, str):
-            out += ("." if out else "") + _name(part)
-        else:  # a mapping key that is not a string
-            out += f"[{short_repr(part, 40)}]"
-    return out
-
-
-def _allowed(vt: ValueType) -> tuple[str, ...] | None:
-    if vt.kind == "enum":
-        return vt.values
-    if vt.kind == "list" and vt.of is not None and vt.of.kind == "enum":
-        return vt.of.values
-    return None
-
-
-def _invalid(vt: ValueType, value: Any, path: Path, out: _Problems, reason: str = "",
-             code: str = "invalid", expected: str | None = None) -> Any:
-    message = f"fact '{path_text(path)}' must be {expected or vt.describe()}; got " + short_repr(
-        value
-    )
-    if reason:
-        message += f" ({reason})"
-    out.add(path, message, code, _allowed(vt))
-    return _BAD
-
-
-def _bounds(vt: ValueType) -> str:
-    if vt.minimum is not None and vt.maximum is not None:
-        return f"a whole number from {vt.minimum} to {vt.maximum}"
-    if vt.minimum is not None:
-        return f"a whole number of at least {vt.minimum}"
-    return f"a whole number of at most {vt.maximum}"
-
-
-def _full(vt: ValueType, value: Any, path: Path, out: _Problems) -> Any:
-    kind = vt.kind
-    if kind == "enum":
-        if isinstance(value, str):
-            text = str.__str__(value)
-            if text in vt.values:
-                return vt.values[vt.values.index(text)]
-        return _invalid(vt, value, path, out)
-    if kind == "bool":
-        return value if value is True or value is False else _invalid(vt, value, path, out)
-    if kind == "int":
-        if not isinstance(value, int) or isinstance(value, bool):
-            return _invalid(vt, value, path, out)
-        number = int.__int__(value)
-        if (vt.minimum is not None and number < vt.minimum) or (
-            vt.maximum is not None and number > vt.maximum
-        ):
-            return _invalid(vt, number, path, out, code="out_of_range", expected=_bounds(vt))
-        return number
-    if kind == "string":
-        if not isinstance(value, str):
-            return _invalid(vt, value, path, out)
-        text = str.__str__(value)
-        if len(text) > MAX_STRING_LENGTH:
-            return _invalid(vt, text, path, out, code="out_of_range",
-                            expected=f"a string of at most {MAX_STRING_LENGTH:,} characters")
-        return text
-    if kind == "date":
-        day, reason = date_reason(value)
-        return day if day is not None else _invalid(vt, value, path, out, reason)
-    if kind == "datetime":
-        moment, reason = datetime_reason(value)
-        return moment if moment is not None else _invalid(vt, value, path, out, reason)
-    if kind == "list":
-        return _full_list(vt, value, path, out)
-    if kind == "record":
-        if not isinstance(value, Mapping):
-            return _invalid(vt, value, path, out)
-        return _full_fields(vt.fields, value, path, out, keep_absent=True)
-    raise ValueError(f"no check for {kind}")
-
-
-def _full_list(vt: ValueType, value: Any, path: Path, out: _Problems) -> Any:
-    assert vt.of is not None
-    most = vt.max_items if vt.max_items is not None else MAX_STRING_LENGTH
-    if isinstance(value, str | bytes | bytearray | Mapping):
-        return _invalid(vt, value, path, out)
-    if isinstance(value, list | tuple):
-        items = list.__getitem__(value, slice(0, most + 1)) if isinstance(value, list) else (
-            tuple.__getitem__(value, slice(0, most + 1))
-        )
-    else:
-        try:
-            items = list(islice(iter(value), most + 1))
-        except Exception:  # not iterable, or it failed while we read it
-            return _invalid(vt, value, path, out)
-    if len(items) > most:
-        return _invalid(vt, value, path, out, code="out_of_range",
-                        expected=f"{vt.describe()} (at most {most:,} items)")
-    results = [_full(vt.of, item, (*path, i), out) for i, item in enumerate(items)]
-    return _BAD if any(r is _BAD for r in results) else frozen_list(results)
-
-
-def _full_fields(
-    fields: tuple[tuple[str, ValueType], ...],
-    given: Mapping[Any, Any],
-    path: Path,
-    out: _Problems,
-    *,
-    keep_absent: bool,
-    names_for_hint: tuple[str, ...] | None = None,
-    where: str = "",
-) -> Any:
-    values: dict[str, Any] = {}
-    bad = False
-    try:
-        keys = list(dict.keys(given)) if isinstance(given, dict) else list(given.keys())
-    except Exception:
-        return _invalid(ValueType("record", fields=fields), given, path, out)
-    present = {k for k in keys if isinstance(k, str)}
-    for name, vt in fields:
-        if name not in present:
-            if vt.optional:
-                if keep_absent:
-                    values[name] = None
-                continue
-            desc = f" ({vt.describe()})"
-            out.add((*path, name), f"fact '{path_text((*path, name))}' is required{desc}",
-                    "missing", _allowed(vt))
-            bad = True
-            continue
-        raw = dict.__getitem__(given, name) if isinstance(given, dict) else given[name]
-        if raw is None and vt.optional:
-            if keep_absent:
-                values[name] = None
-            continue
-        result = _full(vt, raw, (*path, name), out)
-        if result is _BAD:
-            bad = True
-        else:
-            values[name] = result
-    declared = {name for name, _ in fields}
-    for key in keys:
-        if isinstance(key, str) and key in declared:
-            continue
-        bad = True
-        where_key = (*path, key)
-        if not isinstance(key, str):
-            out.add(where_key, f"fact names are strings; got the key {short_repr(key, 40)} "
-                               f"({type(key).__name__})", "invalid", None)
-        elif names_for_hint is not None:
-            hint = did_you_mean(key, names_for_hint) if len(key) <= 100 else ""
-            out.add(where_key, f"fact '{path_text(where_key)}' is not a fact of {where}{hint}; "
-                               f"its facts are: {', '.join(names_for_hint) or '(none)'}",
-                    "unknown", None)
-        else:
-            out.add(where_key, f"fact '{path_text(where_key)}' is not a field of this record",
-                    "unknown", None)
-    return _BAD if bad else frozen_dict(values)
-
-
-# -------------------------------------------------------------------------------- one decision
 
 
 def _has_datetime(vt: ValueType) -> bool:
@@ -593,15 +288,15 @@ class Checks:
                 policy=self.policy,
                 decision=self.decision,
             )
-        out = _Problems()
-        values = _full_fields(tuple(self.types.items()), facts, (), out, keep_absent=False,
+        out = Problems()
+        values = full_fields(tuple(self.types.items()), facts, (), out, keep_absent=False,
                               names_for_hint=self.names, where=self.where)
         if not out:
             return values  # type: ignore[no-any-return]
         found = out.ordered()
         problems = [p for _, p in found]
         head = found[0][0][0]
-        return_fact = _name(head) if isinstance(head, str) else path_text((head,))
+        return_fact = short_name(head) if isinstance(head, str) else path_text((head,))
         shown = "; ".join(p.message for p in problems[:MAX_PROBLEMS_SHOWN])
         if len(problems) > MAX_PROBLEMS_SHOWN:
             shown += (f"; and {len(problems) - MAX_PROBLEMS_SHOWN:,} more problems (every one is "
