@@ -9,6 +9,7 @@ from functools import cache
 
 import holidays
 import pytest
+from holidays.version import __version__ as holidays_version
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
