@@ -208,13 +208,29 @@ class Checks:
             (name, _fast(vt, name not in self.deferred), vt.optional)
             for name, vt in types.items()
         )
-        self.fast: Callable[[Any], tuple[FrozenDict[str, Any], Any] | None] = self._fast()
+        self.source = ""
+        self._compiled: Callable[[Any], tuple[FrozenDict[str, Any], Any] | None] | None = None
         self._sealed = True
 
     def __setattr__(self, name: str, value: Any) -> None:
         if getattr(self, "_sealed", False):
             raise AttributeError(f"the checks of {self.where} cannot be changed")
         object.__setattr__(self, name, value)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the fast check has been generated (on the second call: a validator used
+        once, as for a literal in a policy file, never pays for generating it)."""
+        return self._compiled is not None
+
+    def fast(self, facts: Any) -> tuple[FrozenDict[str, Any], Any] | None:
+        """``(values, the decision's facts or a function building them)``, or None when these
+        facts are not of the plain shapes the fast check takes (the full check then decides)."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._fast()
+            object.__setattr__(self, "_compiled", compiled)
+        return compiled(facts)
 
     def _fast(self) -> Callable[[Any], tuple[FrozenDict[str, Any], Any] | None]:
         """The fast check as one generated function: a few lines of plain Python per fact
@@ -252,8 +268,9 @@ class Checks:
         lines.append("    if seen != len(facts):")
         lines.append("        return None")
         lines.append("    return frozen_dict(out)")
-        self.source = "\n".join(lines) + "\n"
-        exec(compile(self.source, f"<fact checks of {self.where}>", "exec"), env)
+        source = "\n".join(lines) + "\n"
+        object.__setattr__(self, "source", source)
+        exec(compile(source, f"<fact checks of {self.where}>", "exec"), env)
         checked: Callable[[Any], FrozenDict[str, Any] | None] = env["fast"]
         deferred = self.deferred
         types = self.types

@@ -55,7 +55,7 @@ class FactsValidator:
     date-times to London time until the decision's facts are read.
     """
 
-    __slots__ = ("_checks", "_decision", "_deferred", "_policy", "_types")
+    __slots__ = ("_checks", "_decision", "_deferred", "_policy", "_types", "_used")
 
     def __init__(
         self,
@@ -69,6 +69,7 @@ class FactsValidator:
         self._types: Mapping[str, ValueType] = MappingProxyType(dict(facts))
         self._checks: Checks | None = None
         self._deferred = frozenset(deferred) & set(facts)
+        self._used = False
 
     @property
     def policy(self) -> str:
@@ -102,7 +103,12 @@ class FactsValidator:
         """``(values for the rules, the decision's facts)``; the second may be a function that
         builds them when called (see ``deferred``). Raises :class:`FactsError`."""
         checks = self._checks or self.checks
-        fast = checks.fast(facts)
+        compiled = checks._compiled
+        if compiled is None and not self._used:  # the first call: no fast check generated yet
+            object.__setattr__(self, "_used", True)
+            values = checks.full(facts)
+            return values, values
+        fast = compiled(facts) if compiled is not None else checks.fast(facts)
         if fast is not None:
             return fast
         values = checks.full(facts)

@@ -33,7 +33,6 @@ class RuleIndex:
 
     def candidates(self, facts: Mapping[str, Any]) -> Sequence[int]:
         """The rules (by index, in order) whose condition could hold for ``facts``."""
-        node: RuleIndex | tuple[int, ...] = self
         value = facts.get(self.fact, _MISSING)
         try:
             hit = self.by_value.get(value) if value is not _MISSING else None
@@ -42,8 +41,7 @@ class RuleIndex:
         rest = _lookup(self.rest, facts)
         if hit is None:
             return rest
-        node = hit
-        found = _lookup(node, facts)
+        found = _lookup(hit, facts)
         if not rest:
             return found
         if not found:
