@@ -64,7 +64,28 @@ def time_cases(policies: Any, cases: list[list[Any]], budget: float) -> list[dic
     return out
 
 
+def serve(policies: Any, cases: list[list[Any]], budget: float) -> None:
+    """Time one case at a time, as asked on stdin (a case's index per line), answering each
+    with a JSON line: the benchmark alternates this process and its own, case by case, so that
+    both see the machine as it is at that moment."""
+    for line in sys.stdin:
+        index = int(line)
+        print(json.dumps(time_cases(policies, [cases[index]], budget)[0]), flush=True)
+
+
 def main() -> None:
+    if sys.argv[1] == "--serve":
+        src, policies_dir, cases_file = sys.argv[2:5]
+        budget = float(sys.argv[5])
+        sys.path.insert(0, src)
+        import policyengine
+
+        with open(cases_file, encoding="utf-8") as handle:
+            cases = json.load(handle)
+        policies = policyengine.load_policies(policies_dir)
+        print("ready", flush=True)
+        serve(policies, cases, budget)
+        return
     src, policies_dir, cases_file = sys.argv[1:4]
     budget = float(sys.argv[4]) if len(sys.argv) > 4 else 0.004
     sys.path.insert(0, src)

@@ -124,16 +124,52 @@ def best_of(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------ sections
 
 
+class Baseline:
+    """The baseline engine in a process of its own, timing one case at a time when asked."""
+
+    def __init__(self, base: Path, cases: list[list[Any]], budget: float) -> None:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(cases, handle)
+        self.file = handle.name
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "benchmarks" / "_timing.py"), "--serve",
+             str(base / "src"), str(base / "policies"), handle.name, str(budget)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONPATH": ""},
+        )
+        assert self.process.stdout is not None and self.process.stdout.readline() == "ready\n"
+
+    def time(self, index: int) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"{index}\n")
+        self.process.stdin.flush()
+        row: dict[str, Any] = json.loads(self.process.stdout.readline())
+        return row
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+        os.unlink(self.file)
+
+
 def section_decisions(base: Path | None, rounds: int, budget: float) -> None:
     cases = scenario_cases()
-    now_runs, then_runs = [], []
+    now_runs: list[list[dict[str, Any]]] = [[] for _ in range(rounds)]
+    then_runs: list[list[dict[str, Any]]] = [[] for _ in range(rounds)]
     policies = policyengine.load_policies(ROOT / "policies")
-    for _ in range(rounds):
-        if base is not None:
-            then_runs.append(run_timing(base / "src", base / "policies", cases, budget)["cases"])
-        now_runs.append(_timing.time_cases(policies, cases, budget))
+    baseline = Baseline(base, cases, budget) if base is not None else None
+    try:
+        for r in range(rounds):  # case by case, the baseline and now in turn
+            for i, case in enumerate(cases):
+                if baseline is not None:
+                    then_runs[r].append(baseline.time(i))
+                now_runs[r].append(_timing.time_cases(policies, [case], budget)[0])
+    finally:
+        if baseline is not None:
+            baseline.close()
     now = best_of(now_runs)
-    then = best_of(then_runs) if then_runs else [{} for _ in cases]
+    then = best_of(then_runs) if baseline is not None else [{} for _ in cases]
     by_decision: dict[str, list[int]] = defaultdict(list)
     for i, (policy, decision, _, _) in enumerate(cases):
         by_decision[f"{policy}.{decision}"].append(i)
@@ -143,7 +179,7 @@ def section_decisions(base: Path | None, rounds: int, budget: float) -> None:
         return statistics.median(values) if values else None
 
     print(f"\nHot decide, every bundled decision (median over its scenario cases, µs; "
-          f"baseline {BASELINE}; best of {rounds} alternating rounds)")
+          f"baseline {BASELINE}; each case timed in turn with the baseline, best of {rounds})")
     head = (f"{'decision':<50}{'cases':>5} {'before':>9} {'now':>9} {'ratio':>6}  "
             f"{'full trace':>10} {'to_dict':>9} {'to_dict before':>14}")
     print(head)
@@ -360,7 +396,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--baseline", default=BASELINE, help="git revision for 'before'")
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="shorter timings (noisier)")
     args = parser.parse_args()
     budget = 0.002 if args.quick else 0.004
