@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,21 +109,22 @@ def _always(env: Env) -> bool:
 
 ALWAYS = Cond(_always, "always", safe=True)
 
+# the operator module's functions: the same comparisons, called without a Python frame
 COMPARISONS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
-    "on_or_before": (lambda a, b: a <= b, "is on or before"),
-    "before": (lambda a, b: a < b, "is before"),
-    "on_or_after": (lambda a, b: a >= b, "is on or after"),
-    "after": (lambda a, b: a > b, "is after"),
-    "equal": (lambda a, b: a == b, "equals"),
-    "more_than": (lambda a, b: a > b, "is more than"),
-    "at_least": (lambda a, b: a >= b, "is at least"),
+    "on_or_before": (operator.le, "is on or before"),
+    "before": (operator.lt, "is before"),
+    "on_or_after": (operator.ge, "is on or after"),
+    "after": (operator.gt, "is after"),
+    "equal": (operator.eq, "equals"),
+    "more_than": (operator.gt, "is more than"),
+    "at_least": (operator.ge, "is at least"),
 }
 
 ORDER_TESTS: dict[str, tuple[Callable[[int, int], bool], str]] = {
-    "at_least": (lambda a, b: a >= b, "is at least"),
-    "at_most": (lambda a, b: a <= b, "is at most"),
-    "above": (lambda a, b: a > b, "is above"),
-    "below": (lambda a, b: a < b, "is below"),
+    "at_least": (operator.ge, "is at least"),
+    "at_most": (operator.le, "is at most"),
+    "above": (operator.gt, "is above"),
+    "below": (operator.lt, "is below"),
 }
 
 
