@@ -160,7 +160,7 @@ def _finish(vt: ValueType, value: Any) -> Any:
     if value is None:
         return None
     if vt.kind == "datetime":
-        return to_london(value)
+        return london(value)
     if vt.kind == "list" and vt.of is not None:
         return frozen_list([_finish(vt.of, v) for v in value])
     if vt.kind == "record":
