@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FactsError, PolicyEngineError, PolicyError, Problem
-from .policyset import BUNDLED_POLICIES, PolicySet, load_policies
+from .policyset import BUNDLED_POLICIES, PolicySet, load_policies, load_policies_for
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -63,7 +63,7 @@ def _policies(args: argparse.Namespace) -> PolicySet:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    policies = _policies(args)
+    policies = load_policies_for(args.policy, args.policies)
     facts = _read_facts(args.facts) if args.facts else {}
     decision = policies.decide(args.policy, args.decision, facts, args.as_of)
     print(decision.to_json())
@@ -73,7 +73,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from .present import explain_text
 
-    policies = _policies(args)
+    policies = load_policies_for(args.policy, args.policies)
     facts = _read_facts(args.facts) if args.facts else {}
     decision = policies.decide(args.policy, args.decision, facts, args.as_of, full_trace=True)
     print(explain_text(decision, policies.policy(args.policy)), end="")
@@ -196,10 +196,20 @@ def cmd_test(args: argparse.Namespace) -> int:
     return EXIT_FAILED if run.failed else EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """``--version``, looking the installed version up only when asked (it costs a start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"policyengine {engine_version()} (housing-policyengine)")
+        parser.exit()
+
+
+def build_parser(optional_commands: bool = True) -> argparse.ArgumentParser:
     parser = _Parser(prog="policyengine", description=__doc__.split("\n\n")[0] if __doc__ else "")
-    parser.add_argument("--version", action="version",
-                        version=f"policyengine {engine_version()} (housing-policyengine)")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def policies_option(p: argparse.ArgumentParser) -> None:
@@ -238,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write the results as JUnit XML to FILE")
     policies_option(p)
 
-    _add_optional_commands(sub, policies_option)
+    if optional_commands:
+        _add_optional_commands(sub, policies_option)
     return parser
 
 
@@ -268,7 +279,9 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        parser = build_parser()
+        words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+        # a core command needs no optional module imported (each costs start-up time)
+        parser = build_parser(optional_commands=not words or words[0] not in COMMANDS)
         args = parser.parse_args(argv)
         handler = getattr(args, "handler", None) or COMMANDS[args.command]
         code: int = handler(args)

@@ -19,13 +19,14 @@ categories, the same in every partition).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import dask.dataframe as dd
 import pandas as pd
 
 from .batch.run import POLICY_STATUS_OUTCOMES
+from .facts import ValueType
 from .policyset import PolicySet, coerce_as_of
 
 __all__ = ["decide_partitions"]
@@ -54,7 +55,7 @@ def decide_partitions(
 def _string_outcomes(policies: PolicySet, policy: str, decision: str) -> tuple[str, ...]:
     if decision == "policy_status":
         policies.policy(policy)
-        outcomes = POLICY_STATUS_OUTCOMES
+        outcomes: Mapping[str, ValueType] = POLICY_STATUS_OUTCOMES
     else:
         outcomes = policies.compiled_decision(policy, decision).outcomes
     return tuple(name for name, vt in outcomes.items() if vt.kind == "string")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import gc
 import hashlib
 import importlib.resources
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,6 +41,8 @@ def today_in_london() -> dt.date:
 
 
 def coerce_as_of(as_of: dt.date | str | None) -> dt.date:
+    if as_of.__class__ is dt.date:
+        return as_of
     if as_of is None:
         return today_in_london()
     if isinstance(as_of, dt.datetime):
@@ -64,6 +64,9 @@ class PolicySet:
 
     def __init__(self, policies: Mapping[str, CompiledPolicy]) -> None:
         self._policies = dict(policies)
+        self._decisions: dict[tuple[str, str], CompiledDecision] = {
+            (p.id, name): d for p in self._policies.values() for name, d in p.decisions.items()
+        }
 
     def __iter__(self) -> Iterator[CompiledPolicy]:
         return iter(self._policies.values())
@@ -81,7 +84,7 @@ class PolicySet:
     def policy(self, name: str) -> CompiledPolicy:
         try:
             return self._policies[name]
-        except KeyError:
+        except (KeyError, TypeError):
             raise UnknownNameError(
                 f"unknown policy '{name}'; loaded policies: {', '.join(self._policies) or 'none'}",
                 name=name,
@@ -95,7 +98,7 @@ class PolicySet:
         compiled = self.policy(policy)
         try:
             return compiled.decisions[decision]
-        except KeyError:
+        except (KeyError, TypeError):
             known = self.decision_names(policy)
             raise UnknownNameError(
                 f"policy '{policy}' has no decision '{decision}'; its decisions: "
@@ -115,6 +118,13 @@ class PolicySet:
     ) -> Decision:
         """Take one decision. ``facts`` are JSON values; ``as_of`` a date (default today)."""
         day = coerce_as_of(as_of)
+        try:
+            compiled = self._decisions.get((policy, decision))
+        except TypeError:  # an unhashable name: the slow path says it is unknown
+            compiled = None
+        if compiled is not None:
+            return evaluate(compiled, facts if facts is not None else {}, day,
+                            full_trace=full_trace)
         if decision == "policy_status":
             if facts:
                 raise FactsError(
@@ -123,8 +133,7 @@ class PolicySet:
                 )
             return evaluate_policy_status(self.policy(policy), day)
         compiled = self.compiled_decision(policy, decision)
-        taken = evaluate(compiled, facts if facts is not None else {}, day, full_trace=full_trace)
-        return dataclasses.replace(taken, full_trace=True) if full_trace else taken
+        return evaluate(compiled, facts if facts is not None else {}, day, full_trace=full_trace)
 
     def decide_many(
         self,
@@ -194,23 +203,37 @@ def load_policies(path: str | Path | Sequence[str | Path] | None = None) -> Poli
             if file.resolve() not in seen:
                 seen.add(file.resolve())
                 files.append(file)
-    # Loading builds many small objects that all stay alive; pausing the cyclic garbage
-    # collector meanwhile saves it scanning them again and again (about a quarter of the time).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _compile_all(files)
-    finally:
-        if was_enabled:
-            gc.enable()
+    return _compile_all(files)
 
 
-def _compile_all(files: list[Path]) -> PolicySet:
+def load_policies_for(policy: str, path: str | Path | None = None) -> PolicySet:
+    """The policies needed to decide with ``policy``: only its own file when the directory has
+    one named after it (``<policy>.yaml``) that declares it, else everything at ``path``.
+
+    What the command line's ``decide`` and ``explain`` load: a new process pays for one policy's
+    decisions, not for every policy beside it nor for case lifecycles it will not follow.
+    """
+    root = BUNDLED_POLICIES if path is None else Path(path)
+    if root.is_dir() and isinstance(policy, str) and policy.isidentifier():
+        for suffix in (".yaml", ".yml"):
+            own = root / f"{policy}{suffix}"
+            if own.is_file():
+                try:
+                    found = _compile_all([own], decisions_only=True)
+                except PolicyError:
+                    break  # load everything, so every problem is reported as load_policies does
+                if policy in found:
+                    return found
+                break
+    return load_policies(path)
+
+
+def _compile_all(files: list[Path], *, decisions_only: bool = False) -> PolicySet:
     compiled: dict[str, CompiledPolicy] = {}
     problems: list[Problem] = []
     for file in files:
         try:
-            policy = compile_policy_file(file)
+            policy = compile_policy_file(file, decisions_only=decisions_only)
         except PolicyError as exc:
             problems.extend(exc.problems)
             continue

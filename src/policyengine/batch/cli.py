@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -98,11 +98,11 @@ def cmd_decide_many(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fact_types(policies: Any, policy: str, decision: str) -> dict[str, ValueType]:
+def _fact_types(policies: Any, policy: str, decision: str) -> Mapping[str, ValueType]:
     if decision == "policy_status":
         policies.policy(policy)
         return {}
-    facts: dict[str, ValueType] = policies.compiled_decision(policy, decision).facts
+    facts: Mapping[str, ValueType] = policies.compiled_decision(policy, decision).facts
     return facts
 
 

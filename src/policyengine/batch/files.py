@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -39,7 +39,7 @@ def _unreadable(path: Path, exc: BaseException) -> InputError:
     return InputError(f"cannot read {path}: {reason.splitlines()[0] if reason else exc}")
 
 
-def read_cases(path: Path, fmt: str, facts: dict[str, ValueType], carry: Sequence[str]) -> Any:
+def read_cases(path: Path, fmt: str, facts: Mapping[str, ValueType], carry: Sequence[str]) -> Any:
     """The cases in a file: a DataFrame (CSV), an Arrow table (Parquet) or mappings (JSONL)."""
     if not path.is_file():
         raise InputError(f"cannot read {path}: no such file")

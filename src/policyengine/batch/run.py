@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -117,7 +117,7 @@ def decide_many(
 
 
 def _builders(
-    outcomes: dict[str, ValueType], compiled: CompiledDecision | None, n: int
+    outcomes: Mapping[str, ValueType], compiled: CompiledDecision | None, n: int
 ) -> dict[str, Builder]:
     builders: dict[str, Builder] = {"status": CodedBuilder("status", n, values=STATUSES)}
     for name, vt in outcomes.items():
@@ -178,7 +178,7 @@ def _fill(builders: dict[str, Builder], result: Evaluated, rows: np.ndarray) -> 
 
 def _decide_row(
     policies: PolicySet, policy: str, decision: str, facts: Any, day: dt.date, i: int,
-    builders: dict[str, Builder], outcomes: dict[str, ValueType],
+    builders: dict[str, Builder], outcomes: Mapping[str, ValueType],
 ) -> None:
     try:
         answer = policies.decide(policy, decision, facts, day)
@@ -192,7 +192,7 @@ def _decide_row(
 
 
 def record(
-    builders: dict[str, Builder], i: int, answer: Decision, outcomes: dict[str, ValueType]
+    builders: dict[str, Builder], i: int, answer: Decision, outcomes: Mapping[str, ValueType]
 ) -> None:
     """Write one ``Decision`` into row ``i`` of the result."""
     outcome = answer.outcome
@@ -208,7 +208,7 @@ def record(
 
 def _constant_decision(
     policies: PolicySet, policy: str, day: dt.date, source: Source,
-    builders: dict[str, Builder], outcomes: dict[str, ValueType],
+    builders: dict[str, Builder], outcomes: Mapping[str, ValueType],
 ) -> np.ndarray:
     """``policy_status`` takes no facts: one decision for every row that gives none."""
     answer = policies.decide(policy, "policy_status", None, day)
