@@ -730,8 +730,12 @@ def _settle_order(n: int, exceptions: Mapping[int, list[int]]) -> list[int] | No
     return order
 
 
-def compile_policy_text(text: str, file: str) -> CompiledPolicy:
+def compile_policy_text(text: str, file: str, *, sha256: str | None = None) -> CompiledPolicy:
+    """The compiled policy in ``text``. ``sha256`` is the digest to record for it (the file's
+    bytes, when the text was read from a file elsewhere); by default that of the text's UTF-8."""
     loaded = load_yaml_text(text, file)
+    if sha256 is not None:
+        loaded.sha256 = sha256
     spec = parse_policy(loaded)
     return _Compiler(loaded, spec).compile(file, text)
 

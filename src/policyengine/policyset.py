@@ -150,25 +150,30 @@ class PolicySet:
         return decide_many(self, policy, decision, table, as_of, carry=carry)
 
     def __reduce__(self) -> Any:  # travels to other processes (dask) as its files' text
-        return (_rebuild, (tuple((p.file, p.text, p.sha256) for p in self),))
+        return (_rebuild, (tuple(
+            (p.file, p.text, p.sha256, hashlib.sha256(p.text.encode()).hexdigest())
+            for p in self),))
 
 
-def _rebuild(files: tuple[tuple[str, str, str], ...]) -> PolicySet:
-    """A policy set from its files' text, each checked against its sha256 (once per process)."""
+def _rebuild(files: tuple[tuple[str, str, str, str], ...]) -> PolicySet:
+    """A policy set from its files' text (once per process), each text checked against the digest
+    it was sent with. Each keeps the sha256 of the file it was read from (its bytes, which may
+    differ from the text's, e.g. in line endings), so a decision taken in another process records
+    the same policy."""
     cached = _REBUILT.get(files)
     if cached is not None:
         return cached
     policies: dict[str, CompiledPolicy] = {}
-    for file, text, sha256 in files:
-        if hashlib.sha256(text.encode()).hexdigest() != sha256:
+    for file, text, sha256, text_sha256 in files:
+        if hashlib.sha256(text.encode()).hexdigest() != text_sha256:
             raise PolicyError(Problem(file, 0, 0, "policy text changed in transit (sha256)"))
-        compiled = compile_policy_text(text, file)
+        compiled = compile_policy_text(text, file, sha256=sha256)
         policies[compiled.id] = compiled
     _REBUILT[files] = rebuilt = PolicySet(policies)
     return rebuilt
 
 
-_REBUILT: dict[tuple[tuple[str, str, str], ...], PolicySet] = {}
+_REBUILT: dict[tuple[tuple[str, str, str, str], ...], PolicySet] = {}
 
 
 def policy_files(path: Path) -> list[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -63,9 +64,27 @@ def test_policy_set_pickles_as_its_files_text() -> None:
     assert (again.decide("halton_conduct", "appeal_deadline", facts, AS_OF).to_dict()
             == policies.decide("halton_conduct", "appeal_deadline", facts, AS_OF).to_dict())
     state = policies.__reduce__()[1][0]
-    tampered = tuple((f, t + "\n# changed", sha) for f, t, sha in state)
+    tampered = tuple((f, t + "\n# changed", sha, tsha) for f, t, sha, tsha in state)
     with pytest.raises(PolicyError, match="sha256"):
         policies.__reduce__()[0](tampered)
+
+
+def test_a_crlf_policy_keeps_its_files_sha256_in_another_process(tmp_path: Path) -> None:
+    """The sha256 is of the file's bytes; a policy set rebuilt from its text elsewhere must record
+    the same digest, even when the bytes (CRLF line endings) differ from the text."""
+    import hashlib
+
+    source = (policyengine.policyset.BUNDLED_POLICIES / "halton_conduct.yaml").read_bytes()
+    crlf = tmp_path / "halton_conduct.yaml"
+    crlf.write_bytes(source.replace(b"\n", b"\r\n"))
+    policies = policyengine.load_policies(crlf)
+    again = pickle.loads(pickle.dumps(policies))
+    facts = {"notification_received": "2026-04-01"}
+    here = policies.decide("halton_conduct", "appeal_deadline", facts, AS_OF).to_dict()
+    there = again.decide("halton_conduct", "appeal_deadline", facts, AS_OF).to_dict()
+    digest = hashlib.sha256(crlf.read_bytes()).hexdigest()
+    assert here["provenance"]["policy_sha256"] == digest
+    assert there == here
 
 
 def test_decide_partitions_on_a_local_cluster_of_worker_processes() -> None:
