@@ -21,7 +21,7 @@ from typing import Any
 
 from .errors import PolicyEngineError, PolicyError, Problem
 from .inputs import UnreadableInput, read_json_file
-from .policyset import BUNDLED_POLICIES, PolicySet, load_policies
+from .policyset import BUNDLED_POLICIES, PolicySet, load_policies, load_policies_for
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -90,7 +90,7 @@ class PolicyDefect(Exception):
 
 
 def _decide(args: argparse.Namespace, *, full_trace: bool = False) -> tuple[PolicySet, Any]:
-    policies = _policies(args)
+    policies = load_policies_for(args.policy, args.policies)
     facts = _read_facts(args.facts) if args.facts else {}
     try:
         decision = policies.decide(args.policy, args.decision, facts, args.as_of,
@@ -254,10 +254,20 @@ def cmd_test(args: argparse.Namespace) -> int:
     return EXIT_FAILED if run.failed else EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """``--version``, looking the installed version up only when asked (it costs a start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"policyengine {engine_version()} (housing-policyengine)")
+        parser.exit()
+
+
+def build_parser(optional_commands: bool = True) -> argparse.ArgumentParser:
     parser = _Parser(prog="policyengine", description=__doc__.split("\n\n")[0] if __doc__ else "")
-    parser.add_argument("--version", action="version",
-                        version=f"policyengine {engine_version()} (housing-policyengine)")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def policies_option(p: argparse.ArgumentParser) -> None:
@@ -298,16 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write the results as JUnit XML to FILE")
     policies_option(p)
 
-    _add_optional_commands(sub, policies_option)
+    if optional_commands:
+        _add_optional_commands(sub, policies_option)
     return parser
 
 
 def _add_optional_commands(sub: Any, policies_option: Any) -> None:
-    """Commands that live in their own modules (verify, monitor, replay, serve)."""
+    """Commands that live in their own modules (verify, monitor, replay, serve, decide-many)."""
     import importlib
 
     for name in ("verify", "monitor", "replay_log", "serve", "interpretations",
-                 "jsonschema_export", "fmt", "diff", "render"):
+                 "jsonschema_export", "fmt", "diff", "render", "batch.cli"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:
@@ -349,7 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     try:
-        parser = build_parser()
+        words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+        # a core command needs no optional module imported (each costs start-up time)
+        parser = build_parser(optional_commands=not words or words[0] not in COMMANDS)
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help (and --version): argparse has printed
