@@ -127,6 +127,21 @@ def read_regular_file(path: str | os.PathLike[str], limits: Limits | None = None
         os.close(fd)
 
 
+def require_regular_file(path: str | os.PathLike[str]) -> None:
+    """Refuse a path that is a directory, FIFO, device or socket before it is opened (a FIFO
+    blocks the opening for ever; /dev/zero never ends). A missing path is left to the caller's
+    own open, to report as it does."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return
+    if stat.S_ISDIR(info.st_mode):
+        raise UnreadableInput("this is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise UnreadableInput("not a regular file (a device, FIFO or socket); give the path of "
+                              "a file")
+
+
 def read_stream(stream: Any, what: str, limits: Limits | None = None) -> bytes:
     """Every byte of a binary-capable stream (standard input), within the size limit."""
     limits = limits or Limits.from_environment()

@@ -20,6 +20,8 @@ from .decision import Decision
 from .durations import LONDON, parse_date
 from .errors import FactsError, PolicyError, Problem, UnknownNameError
 from .evaluate import evaluate, evaluate_policy_status
+from .factproblems import short_name
+from .reprs import short_repr
 
 
 def _bundled_policies() -> Path:
@@ -54,9 +56,9 @@ def coerce_as_of(as_of: dt.date | str | None) -> dt.date:
             return parse_date(as_of)
         except ValueError:
             raise FactsError(
-                f"as_of must be a date YYYY-MM-DD; got {as_of!r}", fact="as_of"
+                f"as_of must be a date YYYY-MM-DD; got {short_repr(as_of)}", fact="as_of"
             ) from None
-    raise FactsError(f"as_of must be a date YYYY-MM-DD; got {as_of!r}", fact="as_of")
+    raise FactsError(f"as_of must be a date YYYY-MM-DD; got {short_repr(as_of)}", fact="as_of")
 
 
 class PolicySet:
@@ -127,9 +129,11 @@ class PolicySet:
                             full_trace=full_trace)
         if decision == "policy_status":
             if facts:
+                names = [short_repr(k, 40) if not isinstance(k, str) else short_name(k)
+                         for k in list(facts)[:20]]
                 raise FactsError(
-                    f"{policy}.policy_status takes no facts; got {', '.join(facts)}",
-                    fact=next(iter(facts)),
+                    f"{policy}.policy_status takes no facts; got {', '.join(names)}",
+                    fact=str(next(iter(facts))),
                 )
             return evaluate_policy_status(self.policy(policy), day)
         compiled = self.compiled_decision(policy, decision)

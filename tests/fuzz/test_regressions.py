@@ -466,3 +466,29 @@ def test_monitor_refuses_hostile_events(tmp_path: Path, text: str) -> None:
     events = tmp_path / "e.jsonl"
     events.write_text(text + "\n", encoding="utf-8", errors="surrogatepass")
     assert_refused(cli("monitor", str(events)), f"{events}:1:")
+
+
+@pytest.mark.parametrize("command", [
+    ["check", "SPECIAL"], ["list", "--policies", "SPECIAL"],
+    ["test", "SPECIAL", "--policies", str(HALTON)],
+    ["decide", "halton_conduct", "in_scope", "--facts", "SPECIAL", "--policies", str(HALTON)],
+    ["replay", "SPECIAL", "--policies", str(HALTON)],
+    ["replay", str(HALTON), "--facts", "SPECIAL", "--policies", str(HALTON)],
+    ["fmt", "--check", "SPECIAL"],
+])
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+def test_no_command_hangs_or_runs_out_of_memory_on_a_fifo_or_dev_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], special: str
+) -> None:
+    from policyengine.cli import main
+
+    path = tmp_path / "special.yaml"
+    if special == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(special)
+    with within(20):
+        code = main([str(path) if a == "SPECIAL" else a for a in command])
+    out, err = capsys.readouterr()
+    assert code in (1, 2), (out, err)
+    assert "not a regular file" in out + err, (out, err)
