@@ -305,6 +305,25 @@ def _short(text: str) -> str:
     return shown
 
 
+def read_json_lines(path: str, what: str, stdin: Any = None,
+                    limits: Limits | None = None) -> list[tuple[int, Any]]:
+    """The JSON values of a JSON-lines file (``-``: standard input), blank lines skipped, each
+    with its 1-based line number; :class:`UnreadableInput` (with the line) for the first line
+    that is not acceptable JSON, or for a file that cannot be read."""
+    limits = limits or Limits.from_environment()
+    data = read_stream(stdin, what, limits) if path == "-" else read_regular_file(path, limits)
+    values: list[tuple[int, Any]] = []
+    for number, line in enumerate(decode_utf8(data).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            values.append((number, loads_json(line, limits)))
+        except JSONInputError as exc:
+            raise UnreadableInput(f"line {number}: {exc.message}", line=number,
+                                  column=exc.column) from None
+    return values
+
+
 def read_json_file(path: str, what: str, stdin: Any = None,
                    limits: Limits | None = None) -> Any:
     """The JSON value in a file (``-``: standard input), or :class:`UnreadableInput`."""

@@ -179,12 +179,17 @@ LONG_RUNNING = frozenset({"serve"})
 NEVER = frozenset({"write"})
 
 
+#: Commands left out on request (``run.py --skip-command``): e.g. one whose known breaks
+#: belong to another piece of work, so a long run explores the rest.
+SKIPPED: set[str] = set(filter(None, os.environ.get("POLICYENGINE_FUZZ_SKIP", "").split(",")))
+
+
 @functools.cache
 def subcommands() -> dict[str, list[argparse.Action]]:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return {name: [a for a in p._actions if a.dest not in ("help", *NEVER)]
-            for name, p in sub.choices.items() if name not in LONG_RUNNING}
+            for name, p in sub.choices.items() if name not in LONG_RUNNING | SKIPPED}
 
 
 _STDIN = st.one_of(
@@ -252,6 +257,8 @@ def command_lines(draw: st.DrawFn) -> tuple[list[str], Streams, dict[str, str]]:
         argv.append("--check")
     if draw(st.integers(0, 29)) == 0:
         argv = draw(st.lists(st.one_of(_RANDOM, st.sampled_from(sorted(commands))), max_size=4))
+        if argv and argv[0] in SKIPPED:
+            argv[0] = "list"
         if argv and argv[0] in ("fmt", "schema"):
             argv.append("--check")
     argv = _confined(argv)

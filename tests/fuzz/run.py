@@ -67,6 +67,22 @@ def run_target(name: str, cases: int, base_seed: int, chunk: int,
     return time.perf_counter() - started
 
 
+def _skipped() -> set[str]:
+    import gen_cli
+
+    return set(gen_cli.SKIPPED)
+
+
+def _choose_commands(skip: list[str], only: list[str]) -> None:
+    import gen_cli
+
+    if only:
+        known = gen_cli.subcommands()
+        skip = [*skip, *(name for name in known if name not in only)]
+    gen_cli.SKIPPED.update(skip)
+    gen_cli.subcommands.cache_clear()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("targets", nargs="*", metavar="TARGET",
@@ -74,9 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--chunk", type=int, default=2_000)
+    parser.add_argument("--skip-command", action="append", default=[], metavar="NAME",
+                        help="leave a subcommand out of the cli target (repeatable)")
+    parser.add_argument("--only-command", action="append", default=[], metavar="NAME",
+                        help="fuzz only this subcommand in the cli target (repeatable)")
     parser.add_argument("--no-shrink", action="store_true",
                         help="report breaks as found, without shrinking them (faster)")
     args = parser.parse_args(argv)
+    _choose_commands(args.skip_command, args.only_command)
     names = args.targets or list(TARGETS)
     unknown = [n for n in names if n not in TARGETS]
     if unknown:
@@ -86,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         times[name] = run_target(name, args.cases, args.seed, args.chunk, breaks,
                                  shrink=not args.no_shrink)
-    print(f"fuzz: seed {args.seed}, {args.cases:,} cases asked per target")
+    print(f"fuzz: seed {args.seed}, {args.cases:,} cases asked per target"
+          + (f"; cli commands left out: {', '.join(sorted(_skipped()))}" if _skipped() else ""))
     for name in names:
         found = sum(1 for key in breaks if key[0] == name)
         print(f"  {name:<8} {CASES[name]:>9,} cases tried  {times[name]:>8.0f} s  "

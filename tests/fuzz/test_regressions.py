@@ -492,3 +492,25 @@ def test_no_command_hangs_or_runs_out_of_memory_on_a_fifo_or_dev_zero(
     out, err = capsys.readouterr()
     assert code in (1, 2), (out, err)
     assert "not a regular file" in out + err, (out, err)
+
+
+def test_json_lines_are_read_within_limits(tmp_path: Path) -> None:
+    """The reader an events file needs (issue 9's monitor rows): every line within limits."""
+    from policyengine.inputs import UnreadableInput, read_json_lines
+
+    good = tmp_path / "ok.jsonl"
+    good.write_text('{"case": "A"}\n\n{"case": "B"}\n')
+    assert read_json_lines(str(good), "the events") == [(1, {"case": "A"}), (3, {"case": "B"})]
+    for text, fragment in (('{"case": ' + "9" * 5000 + "}", "a number of 5,000 digits"),
+                           ("[" * 100_000 + "]" * 100_000, "nests lists and objects more than"),
+                           ('{"case": "\\udcff"}', "is not valid Unicode")):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text('{"case": "A"}\n' + text + "\n")
+        with pytest.raises(UnreadableInput) as info:
+            read_json_lines(str(bad), "the events")
+        assert info.value.line == 2 and info.value.reason.startswith("line 2: ")
+        assert fragment in info.value.reason
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with within(10), pytest.raises(UnreadableInput, match="not a regular file"):
+        read_json_lines(str(fifo), "the events")
