@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .calendars import WorkingCalendar, calendar_for
 from .errors import PolicyError, Problem, did_you_mean
@@ -28,8 +28,11 @@ from .facts import ALL_KINDS, MOMENT, FactsValidator, ValueType
 from .load import LoadedYaml, Path_, load_yaml_file, load_yaml_text
 from .schema import Citation, FactType, PolicyFile, Rule, parse_policy
 
-if TYPE_CHECKING:
-    from .lifecycle import CompiledLifecycle
+#: Top-level sections a caller's section compiler compiles (the compiler imports none of them).
+SECTIONS_COMPILED_ELSEWHERE = ("lifecycles",)
+#: A compiler of one such section: run after the decisions, before the unused-name checks; it
+#: reports problems through the compiler it is given and records its result on the policy.
+SectionCompiler = Callable[["_Compiler", "CompiledPolicy"], None]
 
 RESERVED_FACTS = ("as_of", "any", "all", "not", "holds", "always")
 BUILTIN_DECISIONS = ("policy_status",)
@@ -145,8 +148,9 @@ class CompiledPolicy:
     closes_at: dt.time | None
     interpretations: dict[str, InterpretationNote]
     decisions: dict[str, CompiledDecision] = field(default_factory=dict)
-    # case lifecycles (policyengine.lifecycle), by name; followed by policyengine.monitor
-    lifecycles: dict[str, CompiledLifecycle] = field(default_factory=dict)
+    # case lifecycles by name, filled by the "lifecycles" section compiler that the loader
+    # passes in (policyengine.lifecycle; typed there by lifecycles_of); run by policyengine.monitor
+    lifecycles: dict[str, Any] = field(default_factory=dict)
 
     @property
     def meta(self) -> Any:
@@ -238,9 +242,13 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Compiler:
-    def __init__(self, loaded: LoadedYaml, spec: PolicyFile) -> None:
+    def __init__(
+        self, loaded: LoadedYaml, spec: PolicyFile,
+        sections: Mapping[str, SectionCompiler] | None = None,
+    ) -> None:
         self.loaded = loaded
         self.spec = spec
+        self.sections: Mapping[str, SectionCompiler] = sections or {}
         self.problems: list[Problem] = []
         self.used_interpretations: set[str] = set()
         self.used_sources: set[str] = set()
@@ -355,9 +363,13 @@ class _Compiler:
             compiled = self.compile_decision(policy, dname, path)
             if compiled is not None:
                 policy.decisions[dname] = compiled
-        from .lifecycle import compile_lifecycles
-
-        policy.lifecycles = compile_lifecycles(self, policy)
+        for compile_section in self.sections.values():
+            compile_section(self, policy)
+        for key in SECTIONS_COMPILED_ELSEWHERE:
+            if self.loaded.data.get(key) and key not in self.sections:
+                self.fail((key,), f"the '{key}' section is compiled by policyengine.{key[:-1]}: "
+                                  "load this file with policyengine.load_policies or "
+                                  "policyengine.policyset.compile_policy_file", key=True)
         if self.problems:  # unused names are only meaningful once everything else compiles
             self.problems.sort(key=lambda p: (p.line, p.column))
             raise PolicyError(self.problems)
@@ -617,13 +629,17 @@ def _settle_order(n: int, exceptions: Mapping[int, list[int]]) -> list[int] | No
     return order
 
 
-def compile_policy_text(text: str, file: str) -> CompiledPolicy:
+def compile_policy_text(
+    text: str, file: str, sections: Mapping[str, SectionCompiler] | None = None
+) -> CompiledPolicy:
     loaded = load_yaml_text(text, file)
     spec = parse_policy(loaded)
-    return _Compiler(loaded, spec).compile(file, text)
+    return _Compiler(loaded, spec, sections).compile(file, text)
 
 
-def compile_policy_file(path: Path) -> CompiledPolicy:
+def compile_policy_file(
+    path: Path, sections: Mapping[str, SectionCompiler] | None = None
+) -> CompiledPolicy:
     loaded = load_yaml_file(path)
     spec = parse_policy(loaded)
-    return _Compiler(loaded, spec).compile(str(path), loaded.text)
+    return _Compiler(loaded, spec, sections).compile(str(path), loaded.text)

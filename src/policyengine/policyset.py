@@ -9,11 +9,26 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .compiler import BUILTIN_DECISIONS, CompiledDecision, CompiledPolicy, compile_policy_file
+from . import compiler
+from .compiler import BUILTIN_DECISIONS, CompiledDecision, CompiledPolicy, SectionCompiler
 from .decision import Decision
 from .durations import LONDON, parse_date
 from .errors import FactsError, PolicyError, Problem, UnknownNameError
 from .evaluate import evaluate, evaluate_policy_status
+from .lifecycle import compile_lifecycles
+
+#: The compilers of a policy file's sections beyond its decisions.
+SECTIONS: Mapping[str, SectionCompiler] = {"lifecycles": compile_lifecycles}
+
+
+def compile_policy_file(path: Path) -> CompiledPolicy:
+    """Compile one policy file with every section (decisions and lifecycles)."""
+    return compiler.compile_policy_file(path, SECTIONS)
+
+
+def compile_policy_text(text: str, file: str) -> CompiledPolicy:
+    """Compile a policy file's text with every section (decisions and lifecycles)."""
+    return compiler.compile_policy_text(text, file, SECTIONS)
 
 
 def _bundled_policies() -> Path:

@@ -1,4 +1,8 @@
-"""The case monitor: lifecycles from the policy YAML followed on durable_rules, in logical time."""
+"""The case monitor: the bundled lifecycles followed in logical time, on both engines.
+
+Every test that takes the ``monitor`` fixture (or ``make``) runs once with the plain-Python
+matcher and once with durable_rules (where installed), on the in-memory store.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,6 @@ from hypothesis import strategies as st
 
 from policyengine import FactsError, PolicyError, PolicySet
 from policyengine.cli import main
-from policyengine.compiler import compile_policy_text
 from policyengine.durations import LONDON
 from policyengine.lifecycle import CompiledLifecycle
 from policyengine.monitor import (
@@ -33,13 +36,15 @@ from policyengine.monitor import (
     UnknownCaseTypeError,
     UnknownEventTypeError,
 )
+from policyengine.policyset import compile_policy_text
 from policyengine.provenance import normalise
 
-# Everything here runs durable_rules; tests/test_monitor_optional.py covers life without it.
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("durable") is None,
-    reason="durable_rules (the 'monitor' extra) is not installed",
-)
+HAS_DURABLE = importlib.util.find_spec("durable") is not None
+ENGINES = [
+    "python",
+    pytest.param("durable", marks=pytest.mark.skipif(
+        not HAS_DURABLE, reason="durable_rules (the 'monitor' extra) is not installed")),
+]
 
 COMPLAINT = "platform_commitments.complaint"
 CONTACT = "platform_commitments.contact"
@@ -68,9 +73,14 @@ def ev(case: str, type_: str, at: str, data: dict[str, Any] | None = None,
     return out
 
 
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture()
-def monitor(policies: PolicySet) -> Iterator[Monitor]:
-    with Monitor(policies) as m:
+def monitor(policies: PolicySet, engine: str) -> Iterator[Monitor]:
+    with Monitor(policies, engine=engine) as m:
         yield m
 
 
@@ -552,25 +562,6 @@ GATED = textwrap.dedent(
 )
 
 
-def test_durable_rejects_data_no_transition_takes_and_no_case_is_left(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    policy = compile_policy_text(GATED, "gated.yaml")
-    with Monitor(PolicySet({"gated": policy})) as m:
-        # refused before durable_rules sees it: a session made by a message no rule takes
-        # crashes durable_rules 2.0.28 when deleted
-        with monkeypatch.context() as patch:
-            patch.setattr(m._host, "post", lambda *a: pytest.fail("posted to durable_rules"))
-            with pytest.raises(EventNotAllowedError, match=r"urgent_ticket: urgent in \[True\]"):
-                m.post(ev("T", "raised", "2026-03-02T10:00", {"urgent": False}, "gated.ticket"))
-        assert m.cases() == [] and m._live == {}
-        posted = m.post(ev("T", "raised", "2026-03-02T10:00", {"urgent": True,
-                                                                 "note": 'a "quoted" naïve'},
-                           "gated.ticket"))
-        assert posted.opened == ("answer.1",)
-        assert m.state("T").history[0].data["note"] == 'a "quoted" naïve'
-
-
 # ----------------------------------------------------------------------- determinism, isolation
 
 REPLAY = [
@@ -590,61 +581,24 @@ REPLAY = [
 ]
 
 
-def replay_all(policies: PolicySet) -> dict[str, Any]:
-    with Monitor(policies) as m:
+def replay_all(policies: PolicySet, engine: str) -> dict[str, Any]:
+    with Monitor(policies, engine=engine) as m:
         posted = [m.post(e).to_dict() for e in REPLAY]
         m.advance_to("2026-04-01")
         return {"posted": posted, **snapshot(m)}
 
 
-def test_replaying_the_same_events_gives_identical_answers(policies: PolicySet) -> None:
-    first = replay_all(policies)
-    second = replay_all(policies)
+def test_replaying_the_same_events_gives_identical_answers(policies: PolicySet,
+                                                           engine: str) -> None:
+    first = replay_all(policies, engine)
+    second = replay_all(policies, engine)
     assert first == second
     assert json.dumps(first)  # every answer is JSON
     assert {o["id"] for o in first["overdue"]} >= {"respond_formal.1", "full_response.1"}
 
 
-def test_two_monitors_with_the_same_case_ids_do_not_interfere(policies: PolicySet) -> None:
-    with Monitor(policies) as a, Monitor(policies) as b:
-        a.post(ev("same", "received", "2026-03-02T10:00", {"stage": "formal"}, COMPLAINT))
-        b.post(ev("same", "reported", "2026-03-02T10:00", {"report_type": "hate_crime"}, ASB))
-        a.post(ev("same", "acknowledged", "2026-03-03T10:00"))
-        assert a.state("same").case_type == COMPLAINT
-        assert b.state("same").case_type == ASB
-        assert b.state("same").state == "reported"
-        assert a._host is not b._host
-        assert not set(a._host._ruleset_directory) & set(b._host._ruleset_directory)
-        b.close()
-        assert a.state("same").state == "formal"
-        a.post(ev("same", "responded", "2026-03-04T10:00"))
-        assert a.state("same").state == "formal_responded"
-
-
-def test_shards_when_a_ruleset_is_full_and_sessions_freed(policies: PolicySet) -> None:
-    with Monitor(policies, shard_size=2) as m:
-        for i in range(5):
-            m.post(ev(f"S{i}", "reported", "2026-03-02T10:00",
-                      {"report_type": "anti_social_behaviour"}, ASB))
-        assert len(m._host._ruleset_list) == 3
-        assert len(m._live) == 5
-        m.post(ev("S0", "closed", "2026-03-03T10:00"))
-        m.post(ev("S1", "closed", "2026-03-03T10:00"))
-        assert len(m._live) == 3  # closed cases' sessions are deleted
-        m.post(ev("S5", "reported", "2026-03-03T10:00",
-                  {"report_type": "anti_social_behaviour"}, ASB))
-        assert len(m._host._ruleset_list) == 3  # the freed place is reused
-        assert m.state("S0").closed and m.state("S5").state == "reported"
-        # durable holds each open case's record, in its own session
-        case = m._cases["S5"]
-        assert case.shard is not None
-        held = m._host.get_state(case.shard.name, case.sid)
-        assert held["state"] == "reported" and held["case"] == "S5"
-    assert m._live == {} and m._host._ruleset_list == []
-
-
-def test_with_closes_and_a_closed_monitor_refuses_work(policies: PolicySet) -> None:
-    with Monitor(policies) as m:
+def test_with_closes_and_a_closed_monitor_refuses_work(policies: PolicySet, engine: str) -> None:
+    with Monitor(policies, engine=engine) as m:
         m.post(ev("C1", "received", "2026-03-02T10:00", {"stage": "formal"}, COMPLAINT))
     assert m.closed
     with pytest.raises(MonitorClosedError):
@@ -654,9 +608,9 @@ def test_with_closes_and_a_closed_monitor_refuses_work(policies: PolicySet) -> N
     m.close()  # idempotent
 
 
-def test_no_threads_are_started(policies: PolicySet) -> None:
+def test_no_threads_are_started(policies: PolicySet, engine: str) -> None:
     before = threading.active_count()
-    m = Monitor(policies)
+    m = Monitor(policies, engine=engine)
     assert threading.active_count() == before
     for event in REPLAY:
         m.post(event)
@@ -676,11 +630,11 @@ PROPERTY = settings(max_examples=40, deadline=None,
 @PROPERTY
 @given(at=MOMENTS, stage=st.sampled_from(["quick_resolution", "formal", "final_review"]))
 def test_complaint_due_dates_equal_the_decisions(policies: PolicySet, at: dt.datetime,
-                                                 stage: str) -> None:
+                                                 stage: str, engine: str) -> None:
     text = at.isoformat()
     expected = policies.decide("platform_commitments", "complaint_deadlines",
                                {"stage": stage, "received_at": text}, at.date())
-    with Monitor(policies) as m:
+    with Monitor(policies, engine=engine) as m:
         m.post(ev("C", "received", text, {"stage": stage}, COMPLAINT))
         got = {o.name: o.due for o in m.obligations("C")}
     outcome = expected.outcome
@@ -696,11 +650,11 @@ def test_complaint_due_dates_equal_the_decisions(policies: PolicySet, at: dt.dat
 @given(at=MOMENTS, channel=st.sampled_from(["telephone", "portal", "web_chat", "social_media",
                                             "email", "letter", "website", "office_visit"]))
 def test_contact_due_dates_equal_the_decisions(policies: PolicySet, at: dt.datetime,
-                                               channel: str) -> None:
+                                               channel: str, engine: str) -> None:
     facts = {"channel": channel, "received_at": at.isoformat(),
              "resolved_at_first_contact": False}
     expected = policies.decide("platform_commitments", "contact_deadlines", facts, at.date())
-    with Monitor(policies) as m:
+    with Monitor(policies, engine=engine) as m:
         m.post(ev("Q", "received", facts["received_at"],
                   {"channel": channel, "resolved_at_first_contact": False}, CONTACT))
         got = {o.name: o.due for o in m.obligations("Q")}
@@ -714,10 +668,10 @@ def test_contact_due_dates_equal_the_decisions(policies: PolicySet, at: dt.datet
 @given(at=MOMENTS, kind=st.sampled_from(["hate_crime", "domestic_abuse",
                                          "anti_social_behaviour"]))
 def test_asb_due_dates_equal_the_decisions(policies: PolicySet, at: dt.datetime,
-                                           kind: str) -> None:
+                                           kind: str, engine: str) -> None:
     expected = policies.decide("platform_commitments", "asb_acknowledgement",
                                {"report_type": kind, "reported_at": at.isoformat()}, at.date())
-    with Monitor(policies) as m:
+    with Monitor(policies, engine=engine) as m:
         m.post(ev("A", "reported", at.isoformat(), {"report_type": kind}, ASB))
         (ack,) = m.obligations("A")
     assert ack.due == expected.outcome["acknowledge_by"]
@@ -735,13 +689,12 @@ def test_asb_due_dates_equal_the_decisions(policies: PolicySet, at: dt.datetime,
 )
 def test_conduct_due_dates_equal_the_decisions(
     policies: PolicySet, implemented_at: dt.datetime, notice_after: dt.timedelta,
-    appeal_after: dt.timedelta, severity: str, warned: bool, channel: str,
-) -> None:
+    appeal_after: dt.timedelta, severity: str, warned: bool, channel: str, engine: str,) -> None:
     facts = {**SANCTION_FACTS, "severity": severity, "prior_warning_given": warned,
              "channel": channel}
     notified = implemented_at + notice_after
     appealed = notified + appeal_after
-    with Monitor(policies) as m:
+    with Monitor(policies, engine=engine) as m:
         m.post(ev("K", "code_implemented", implemented_at.isoformat(), facts, CONDUCT))
         m.post(ev("K", "notified", notified.isoformat()))
         m.post(ev("K", "appeal_lodged", appealed.isoformat()))
@@ -892,8 +845,8 @@ def test_due_dates_are_moments_in_london(monitor: Monitor) -> None:
     assert ob.to_dict()["due"] == "2026-03-05"
 
 
-def test_posting_from_several_threads_is_serialised(policies: PolicySet) -> None:
-    with Monitor(policies) as m:
+def test_posting_from_several_threads_is_serialised(policies: PolicySet, engine: str) -> None:
+    with Monitor(policies, engine=engine) as m:
         errors: list[BaseException] = []
 
         def work(k: int) -> None:
@@ -916,14 +869,3 @@ def test_posting_from_several_threads_is_serialised(policies: PolicySet) -> None
         assert all(m.state(c).state == "investigating" for c in m.cases())
 
 
-def test_a_forgotten_monitor_frees_its_sessions_when_collected(policies: PolicySet) -> None:
-    import gc
-
-    m = Monitor(policies)
-    m.post(ev("C1", "received", "2026-03-02T10:00", {"stage": "formal"}, COMPLAINT))
-    finalizer, live, host = m._finalizer, m._live, m._host
-    assert finalizer.alive and live
-    del m
-    gc.collect()
-    assert not finalizer.alive
-    assert live == {} and host._ruleset_list == []
