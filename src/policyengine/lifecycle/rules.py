@@ -33,7 +33,7 @@ from .model import (
 
 #: Children of one durable_rules condition node: 512 hang; with a margin of half.
 MAX_BRANCHES = 256
-#: Alternatives (rule patterns) that may match one event message: 65 overflow; half.
+#: Rules that may match one event message: 65 overflow durable's stack; half.
 MAX_MATCHING = 32
 #: The integers durable_rules holds exactly (it clamps others to these bounds).
 INT64 = (-(2**63), 2**63 - 1)
@@ -165,8 +165,9 @@ def durable_limits(lc: CompiledLifecycle) -> list[tuple[str, str]]:
         for path in _alternatives(rule):
             for depth in range(len(path)):
                 children.setdefault(path[:depth], set()).add(path[depth])
-            key = (rule.event, str(path[1][1]))
-            matching[key] = matching.get(key, 0) + 1
+        # a message has one value per field, so at most one alternative of a rule matches it
+        for state in rule.states:
+            matching[(rule.event, state)] = matching.get((rule.event, state), 0) + 1
     for parent, kids in children.items():
         if len(kids) > MAX_BRANCHES:
             where = "lifecycle" if not parent else f"event:{parent[0][1]}"
@@ -175,8 +176,8 @@ def durable_limits(lc: CompiledLifecycle) -> list[tuple[str, str]]:
     for (event, state), count in matching.items():
         if count > MAX_MATCHING:
             found.append((f"event:{event}",
-                          f"{count} rule alternatives can match '{event}' in state '{state}' "
-                          f"(at most {MAX_MATCHING}: durable_rules fails beyond 64)"))
+                          f"{count} rules can match '{event}' in state '{state}' (at most "
+                          f"{MAX_MATCHING}: durable_rules fails beyond 64)"))
     return found
 
 
