@@ -244,11 +244,13 @@ class Monitor:
 
     def _post(self, env: Envelope) -> Posted:
         store = self._store
+        # the case's row first (locked where the store can), then the id: a redelivery that
+        # another monitor committed meanwhile is then seen as one
+        stored = store.case(env.case_id, lock=True)
         if env.ref is not None:
             first = store.event_by_ref(env.ref)
             if first is not None:
                 return self._redelivered(env, first)
-        stored = store.case(env.case_id, lock=True)
         lc = self._resolve(env, stored)
         record: dict[str, Any] = stored.record if stored is not None else {}
         state = record.get("state", NEW)
