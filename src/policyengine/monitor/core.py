@@ -434,8 +434,10 @@ class Monitor:
                     case_type: str | Sequence[str] | None = None, policy: str | None = None,
                     kinds: Sequence[str] = ("duty", "target", "window"),
                     limit: int | None = None) -> list[Obligation]:
-        """Obligations still open at ``as_of`` (default now) that fall due from ``start`` to
-        ``end`` (a date means its start for ``start`` and its end for ``end``), earliest first."""
+        """Obligations not yet discharged, cancelled or lapsed at ``as_of`` (default now) that
+        fall due from ``start`` to ``end`` (a date means its start for ``start``, its end for
+        ``end``), earliest first; each one's status says whether it was open, overdue, past its
+        target or expired at ``as_of``."""
         with self._lock:
             self._check_open()
             lo = parse_moment(start, "start")
