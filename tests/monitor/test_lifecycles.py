@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import POLICIES, SEEDS
+from conftest_paths import POLICIES, SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -351,10 +351,16 @@ def test_appeal_within_10_working_days_makes_the_decision_due(
     assert decision.due == expected.outcome["decision_due"] == dt.date(2026, 4, 9)
     assert decision.decision is not None and decision.decision.outcome["appeal_in_time"]
     assert monitor.state("K1").state == "under_appeal"
+    # 001: "a decision regarding the appeal will normally be sent to the appellant within 10
+    # working days": a target, so past it the decision is past_target, never overdue
     monitor.advance_to("2026-04-10")
-    assert [o.id for o in monitor.overdue()] == ["appeal_decision.1"]
+    assert monitor.overdue() == []
+    assert [o.id for o in monitor.past_target()] == ["appeal_decision.1"]
+    late = by_id(monitor, "K1")["appeal_decision.1"]
+    assert late.kind == "target" and late.status == "past_target" and late.is_open
     monitor.post(ev("K1", "appeal_decided", "2026-04-13T10:00", {"outcome": "not_upheld"}))
     assert by_id(monitor, "K1")["appeal_decision.1"].status == "discharged_late"
+    assert monitor.past_target() == []
     assert monitor.state("K1").state == "in_force"
 
 
@@ -381,6 +387,29 @@ def test_severe_breach_implements_the_code_at_once(monitor: Monitor) -> None:
     assert posted.transition == "implemented_at_once"
     assert any(i["name"] == "severe_breach_acts_at_once"
                for i in monitor.state("K2").interpretations)
+
+
+def test_a_first_low_corrected_breach_cannot_implement_the_code(
+    monitor: Monitor, policies: PolicySet
+) -> None:
+    # 001: "In the first instance, highlight that their behaviour is unacceptable and unless
+    # immediately corrected by the customer, that the code is likely to be the next step."
+    facts = {**SANCTION_FACTS, "severity": "low", "prior_warning_given": False,
+             "corrected_immediately": True}
+    sanction = policies.decide("halton_conduct", "sanction", facts, "2026-03-09")
+    assert sanction.outcome["code_implemented"] is False
+    with pytest.raises(EventNotAllowedError, match=r"'code_implemented' is refused") as info:
+        monitor.post(ev("K3", "code_implemented", "2026-03-09T11:00", facts, CONDUCT))
+    assert "unless immediately corrected by the customer" in str(info.value)
+    assert monitor.cases() == []
+    # the same from a warned case: it stays warned, and never reaches in_force this way
+    monitor.post(ev("K4", "warning_given", "2026-03-02T10:00", case_type=CONDUCT))
+    with pytest.raises(EventNotAllowedError, match="sanction for these facts"):
+        monitor.post(ev("K4", "code_implemented", "2026-03-09T11:00",
+                        {**facts, "prior_warning_given": False}))
+    assert monitor.state("K4").state == "warned"
+    with pytest.raises(EventNotAllowedError):
+        monitor.post(ev("K4", "notified", "2026-03-10T09:00"))
 
 
 # ----------------------------------------------------------------------------------- Citizen
@@ -424,6 +453,40 @@ def test_citizen_service_failure_means_no_judgement_item(monitor: Monitor) -> No
                              {"service_failure_outstanding": True, "vulnerable": False}))
     assert posted.opened == ()
     assert "does not apply" in posted.not_opened[0]["reason"]
+
+
+def test_citizen_restriction_is_refused_while_a_service_failure_is_outstanding(
+    monitor: Monitor, policies: PolicySet
+) -> None:
+    # 004: "We have provided clarity within the policy that it relates to if we fall short of
+    # service delivery standards." restriction_assessment then says the policy does not apply.
+    persistent_contacts(monitor, n=5)
+    assessment = policies.decide(
+        "citizen_persistent_contact", "restriction_assessment",
+        {"contacts": [], "behaviours": [], "service_failure_outstanding": True,
+         "vulnerable": False}, "2026-04-02")
+    assert assessment.status == "not_applicable"
+    monitor.post(ev("Z1", "review_requested", "2026-04-01T12:00",
+                    {"service_failure_outstanding": False, "vulnerable": False}))
+    assert by_id(monitor, "Z1")["assessment.1"].status == "awaiting_judgement"
+    found = monitor.post(ev("Z1", "review_requested", "2026-04-02T10:00",
+                            {"service_failure_outstanding": True, "vulnerable": False}))
+    assert found.to_state == "service_failure_first"
+    assert found.cancelled == ("assessment.1",)  # nothing left for a person to weigh
+    with pytest.raises(EventNotAllowedError, match="service failure outstanding") as info:
+        monitor.post(ev("Z1", "restriction_decided", "2026-04-03T10:00",
+                        {"decided_by": "Head of Customer Service"}))
+    assert "'restriction_decided' is not allowed while the case is 'service_failure_first'" \
+        in str(info.value)
+    assert monitor.state("Z1").state == "service_failure_first"
+    # contacts are still recorded; a later review finding no failure returns the case to open
+    monitor.post(ev("Z1", "contact", "2026-04-04T10:00", {"channel": "email", "topic": "x"}))
+    back = monitor.post(ev("Z1", "review_requested", "2026-04-20T10:00",
+                           {"service_failure_outstanding": False, "vulnerable": False}))
+    assert back.to_state == "open" and back.opened == ("assessment.2",)
+    restricted = monitor.post(ev("Z1", "restriction_decided", "2026-04-21T10:00",
+                                 {"decided_by": "Head of Customer Service"}))
+    assert restricted.to_state == "restricted"
 
 
 def test_citizen_restriction_only_by_a_persons_decision(
@@ -694,13 +757,19 @@ def test_conduct_due_dates_equal_the_decisions(
              "channel": channel}
     notified = implemented_at + notice_after
     appealed = notified + appeal_after
+    day = lambda moment: moment.replace(tzinfo=None).date()  # noqa: E731
+    sanction = policies.decide("halton_conduct", "sanction", facts, day(implemented_at))
     with Monitor(policies, engine=engine) as m:
+        if not sanction.outcome["code_implemented"]:
+            # the lifecycle never contradicts the sanction decision for the same facts
+            with pytest.raises(EventNotAllowedError, match="code_implemented: false"):
+                m.post(ev("K", "code_implemented", implemented_at.isoformat(), facts, CONDUCT))
+            assert m.cases() == []
+            return
         m.post(ev("K", "code_implemented", implemented_at.isoformat(), facts, CONDUCT))
         m.post(ev("K", "notified", notified.isoformat()))
         m.post(ev("K", "appeal_lodged", appealed.isoformat()))
         got = {o.name: o.due for o in m.obligations("K")}
-    day = lambda moment: moment.replace(tzinfo=None).date()  # noqa: E731
-    sanction = policies.decide("halton_conduct", "sanction", facts, day(implemented_at))
     appeal = policies.decide("halton_conduct", "appeal_deadline",
                              {"notification_received": day(notified).isoformat(),
                               "appeal_received": day(appealed).isoformat()}, day(appealed))
