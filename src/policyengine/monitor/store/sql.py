@@ -42,7 +42,7 @@ SCHEMA = (
     "WHERE closed_at_us IS NOT NULL AND due_us IS NOT NULL",
 )
 
-_OB = "SELECT case_id, case_type, entry FROM pe_obligations WHERE "
+_OB = "SELECT case_id, case_type, entry, due_us, ob_id FROM pe_obligations WHERE "
 
 
 class SQLStore(Store):
@@ -191,9 +191,7 @@ class SQLStore(Store):
                         f"AND due_us < {p} AND opened_at_us <= {p} AND judgement = 0")
         params += [as_of, as_of, as_of]
         closed_later += self._filters(kinds, case_types, params)
-        sql = (f"SELECT case_id, case_type, entry, due_us, ob_id FROM pe_obligations WHERE {open_now} "
-               f"UNION ALL SELECT case_id, case_type, entry, due_us, ob_id FROM pe_obligations WHERE "
-               f"{closed_later} ORDER BY due_us, case_id, ob_id")
+        sql = f"{_OB}{open_now} UNION ALL {_OB}{closed_later} ORDER BY due_us, case_id, ob_id"
         return self._rows(sql, params, limit)
 
     def due_between(self, start: int, end: int, as_of: int, kinds: Sequence[str],
@@ -208,9 +206,7 @@ class SQLStore(Store):
         closed_later = f"closed_at_us IS NOT NULL AND closed_at_us > {p} AND {base}"
         params += [as_of, start, end, as_of]
         closed_later += self._filters(kinds, case_types, params)
-        sql = (f"SELECT case_id, case_type, entry, due_us, ob_id FROM pe_obligations WHERE {open_now} "
-               f"UNION ALL SELECT case_id, case_type, entry, due_us, ob_id FROM pe_obligations WHERE "
-               f"{closed_later} ORDER BY due_us, case_id, ob_id")
+        sql = f"{_OB}{open_now} UNION ALL {_OB}{closed_later} ORDER BY due_us, case_id, ob_id"
         return self._rows(sql, params, limit)
 
     # ------------------------------------------------------------------ writes
