@@ -113,7 +113,7 @@ def test_list_shows_decisions_and_facts(capsys: pytest.CaptureFixture[str]) -> N
     code, out, _ = run(capsys, "list", "--policies", HALTON)
     assert code == 0
     assert "halton_conduct: Halton Housing, Customer Code of Conduct" in out
-    assert "sanction (collect, 11 rules)" in out
+    assert "sanction (collect, 14 rules)" in out
     assert "severity: one of low, medium, high, severe (in rising order)" in out
     assert "notified_on: a date YYYY-MM-DD (optional)" in out
 
@@ -122,7 +122,7 @@ def test_test_command_runs_scenarios(capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(capsys, "test", str(POLICIES / "scenarios" / "halton_conduct.yaml"),
                        "--policies", HALTON, "--coverage")
     assert code == 0, out
-    assert "coverage halton_conduct: rules 29/29 (100%)" in out
+    assert "coverage halton_conduct: rules 33/33 (100%)" in out
     assert out.strip().endswith("0 failed")
 
 
@@ -172,3 +172,33 @@ def test_list_shows_case_types_for_the_monitor(capsys: pytest.CaptureFixture[str
     assert code == 0
     assert "case type platform_commitments.complaint (for policyengine monitor)" in out
     assert "case type halton_conduct.conduct_case" in out
+
+
+def test_test_dir_uses_that_dirs_own_policies(capsys: pytest.CaptureFixture[str],
+                                              tmp_path: Path) -> None:
+    """`policyengine test DIR` runs DIR's scenarios against DIR's policies, not the bundled ones:
+    an edited copy that changes the appeal period must fail its scenarios."""
+    import shutil
+
+    copy = tmp_path / "policies"
+    shutil.copytree(POLICIES, copy)
+    halton = copy / "halton_conduct.yaml"
+    text = halton.read_text()
+    edited = text.replace("appeal_by: {add: {working_days: 10}, to: {fact: notification_received}}",
+                          "appeal_by: {add: {working_days: 11}, to: {fact: notification_received}}")
+    assert edited != text
+    halton.write_text(edited)
+    code, out, _ = run(capsys, "test", str(copy))
+    assert code == 1, out
+    assert "appeal_by" in out and " 0 failed" not in out
+    # the unedited copy passes, and a scenario file inside it finds the same policies
+    shutil.copy(POLICIES / "halton_conduct.yaml", halton)
+    code, out, _ = run(capsys, "test", str(copy / "scenarios" / "halton_conduct.yaml"))
+    assert code == 0, out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.startswith("policyengine ")

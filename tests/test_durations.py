@@ -362,24 +362,37 @@ def test_calendar_units_out_of_range() -> None:
 
 
 def test_received_after_closing_before_christmas() -> None:
-    # Thursday 24 Dec 2026 18:00; 25 (Fri) and 28 (Mon, Boxing Day substitute) are holidays.
+    # DECISIONS.md: "a date-time at or after it on a working day D counts as received on D + 1
+    # (the next calendar day)". Thursday 24 Dec 2026 18:00 -> Friday 25 Dec (a bank holiday: the
+    # count then starts on the first working day after it, Tue 29 Dec).
     arrival = datetime(2026, 12, 24, 18, 0)
-    assert received_day(arrival, ENGLAND, FIVE_PM) == date(2026, 12, 29)
+    assert received_day(arrival, ENGLAND, FIVE_PM) == date(2026, 12, 25)
     assert received_day(arrival, ENGLAND, None) == date(2026, 12, 24)
     assert received_day(datetime(2026, 12, 24, 16, 59), ENGLAND, FIVE_PM) == date(2026, 12, 24)
-    assert received_day(datetime(2026, 12, 24, 17, 0), ENGLAND, FIVE_PM) == date(2026, 12, 29)
+    assert received_day(datetime(2026, 12, 24, 17, 0), ENGLAND, FIVE_PM) == date(2026, 12, 25)
 
 
 def test_received_on_non_working_days() -> None:
+    # DECISIONS.md: "on a non-working day it changes nothing"; the day of receipt itself never
+    # counts, so the next working day is day one.
     saturday_morning = datetime(2026, 3, 7, 9, 0)
-    assert received_day(saturday_morning, ENGLAND, FIVE_PM) == date(2026, 3, 9)
+    assert received_day(saturday_morning, ENGLAND, FIVE_PM) == date(2026, 3, 7)
+    assert received_day(datetime(2026, 3, 7, 19, 0), ENGLAND, FIVE_PM) == date(2026, 3, 7)
     assert received_day(saturday_morning, ENGLAND, None) == date(2026, 3, 7)
-    # Good Friday morning, England: Easter Monday is also a holiday; Scotland works on Monday
+    three = Duration(3, "working_days")
+    # received Saturday, "within 3 working days" ends on Wednesday (Mon, Tue, Wed)
+    assert add_duration(saturday_morning, three, ENGLAND, FIVE_PM) == date(2026, 3, 11)
+    # Good Friday, England: Easter Monday is also a holiday, so day one is Tuesday 7 April;
+    # Scotland has no Easter Monday holiday, so day one is Monday 6 April
     good_friday = datetime(2026, 4, 3, 10, 0)
-    assert received_day(good_friday, ENGLAND, FIVE_PM) == date(2026, 4, 7)
-    assert received_day(good_friday, SCOTLAND, FIVE_PM) == date(2026, 4, 6)
-    # Scotland at Hogmanay: 1 Jan, and 2 Jan (Saturday) substituted to Monday 4 Jan
-    assert received_day(datetime(2026, 12, 31, 18, 0), SCOTLAND, FIVE_PM) == date(2027, 1, 5)
+    assert received_day(good_friday, ENGLAND, FIVE_PM) == date(2026, 4, 3)
+    assert add_duration(good_friday, three, ENGLAND, FIVE_PM) == date(2026, 4, 9)
+    assert add_duration(good_friday, three, SCOTLAND, FIVE_PM) == date(2026, 4, 8)
+    # Scotland at Hogmanay: Thu 31 Dec 18:00 counts as received Fri 1 Jan (a holiday); 2 Jan
+    # (Saturday) is substituted to Monday 4 Jan, so day one is Tuesday 5 Jan
+    assert received_day(datetime(2026, 12, 31, 18, 0), SCOTLAND, FIVE_PM) == date(2027, 1, 1)
+    assert add_duration(datetime(2026, 12, 31, 18, 0), Duration(1, "working_days"), SCOTLAND,
+                        FIVE_PM) == date(2027, 1, 5)
 
 
 def test_received_day_uses_london_local_time() -> None:
@@ -403,8 +416,10 @@ def test_closes_at_must_be_naive() -> None:
 def test_working_days_from_datetime_and_date() -> None:
     ten = Duration(10, "working_days")
     after_hours = datetime(2026, 12, 24, 18, 0)
-    # received Tue 29 Dec; then 30, 31 Dec, 4, 5, 6, 7, 8, 11, 12, 13 Jan
-    assert add_duration(after_hours, ten, ENGLAND, FIVE_PM) == date(2027, 1, 13)
+    # counts as received Fri 25 Dec (a bank holiday); day one Tue 29 Dec: 29, 30, 31 Dec,
+    # 4, 5, 6, 7, 8, 11, 12 Jan. Closing time cannot move the deadline here: 24 Dec and 25 Dec
+    # have no working day between them.
+    assert add_duration(after_hours, ten, ENGLAND, FIVE_PM) == date(2027, 1, 12)
     # without closing time the day of arrival is the start: 29, 30, 31 Dec, 4 .. 12 Jan
     assert add_duration(after_hours, ten, ENGLAND) == date(2027, 1, 12)
     assert add_duration(date(2026, 12, 24), ten, ENGLAND) == date(2027, 1, 12)
@@ -433,13 +448,12 @@ WORKING_MOMENTS = st.datetimes(min_value=datetime(1995, 1, 1), max_value=datetim
 def test_working_day_deadlines_properties(moment: datetime, closes: time, n: int) -> None:
     received = received_day(moment, ENGLAND, closes)
     local = to_london(moment)
-    assert ENGLAND.is_working_day(received)
-    assert received >= local.date()
-    if ENGLAND.is_working_day(local.date()) and local.time() < closes:
-        assert received == local.date()
+    if ENGLAND.is_working_day(local.date()) and local.time() >= closes:
+        assert received == local.date() + timedelta(days=1)
     else:
-        assert received == ENGLAND.next_working_day(local.date())
+        assert received == local.date()
     deadline = add_duration(moment, Duration(n, "working_days"), ENGLAND, closes)
     assert deadline == ENGLAND.add_working_days(received, n)
     assert isinstance(deadline, date)
+    assert ENGLAND.is_working_day(deadline)
     assert ENGLAND.working_days_between(received, deadline) == n

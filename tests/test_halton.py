@@ -64,8 +64,10 @@ def test_every_sanction_is_reviewed_and_first_breaches_are_warned(
         assert "refer_to_complaints_procedure" in out["actions"]
     if "written_confirmation" in out["actions"]:
         assert out["code_implemented"] is True
+        # 001: "If we provide a specific person to contact, we will provide details of what
+        # that customer should do if/when that person is absent" (assumed when not given)
         assert out["written_notice_must_include"] == [
-            "reasons", "how_to_contact", "contact_when_named_person_absent", "next_review_date"
+            "reasons", "how_to_contact", "next_review_date", "contact_when_named_person_absent"
         ]
     else:
         assert out["code_implemented"] is False

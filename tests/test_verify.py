@@ -516,3 +516,58 @@ def test_bundled_policies_verify_clean() -> None:
     decisions = {(p.id, d) for p in policies for d in p.decisions}
     assert {(s.policy, s.decision) for s in report.static} == decisions
     assert all(report.tried(p, d) > 0 for p, d in decisions)
+
+
+def test_interpretations_must_be_earned_by_the_rules_that_fired() -> None:
+    """A decision that lists an interpretation no fired rule relies on, or omits one that a
+    fired rule reads, fails ``interpretations_earned`` (issue 8: reported exactly when it shaped
+    the answer)."""
+    import dataclasses
+
+    from policyengine.verify.interpretations import (
+        earned_by_rule,
+        interpretations_earned_check,
+    )
+    from policyengine.verify.properties import Case
+
+    halton = load_policies(BUNDLED_POLICIES / "halton_conduct.yaml")
+    decision = halton.compiled_decision("halton_conduct", "in_scope")
+    earned = earned_by_rule(decision)
+    assert earned["members_of_staff"] == frozenset()
+    assert earned["approved_contractors"] == {"contractor_is_approved"}
+    check = interpretations_earned_check(decision)
+    as_of = dt.date(2026, 6, 1)
+    assert check(Case(decision, {"person_type": "staff"}, as_of)).state == "checked"
+    # the defect issue 8 found: staff reported with the contractors' interpretation
+    staff = decision.rules[1]
+    assert staff.id == "members_of_staff"
+    broken = dataclasses.replace(
+        decision,
+        rules=(decision.rules[0],
+               dataclasses.replace(staff, interpretations=("contractor_is_approved",)),
+               *decision.rules[2:]),
+    )
+    verdict = interpretations_earned_check(broken)(Case(broken, {"person_type": "staff"}, as_of))
+    assert verdict.state == "failed"
+    assert "contractor_is_approved" in verdict.message and "no rule that fired" in verdict.message
+    contractor = decision.rules[2]
+    silent = dataclasses.replace(
+        decision,
+        rules=(*decision.rules[:2], dataclasses.replace(contractor, interpretations=())),
+    )
+    verdict = interpretations_earned_check(silent)(
+        Case(silent, {"person_type": "contractor"}, as_of))
+    assert verdict.state == "failed" and "omits contractor_is_approved" in verdict.message
+
+
+def test_verify_without_hypothesis_says_how_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In a plain `pip install` (no hypothesis) verify names the extra, exit 2, no traceback."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "hypothesis", None)
+    code = main(["verify", str(BUNDLED_POLICIES / "halton_conduct.yaml")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "housing-policyengine[verify]" in err and "Traceback" not in err

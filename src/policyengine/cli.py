@@ -14,10 +14,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import FactsError, PolicyEngineError, PolicyError
+from .errors import FactsError, PolicyEngineError, PolicyError, Problem
 from .policyset import BUNDLED_POLICIES, PolicySet, load_policies
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def engine_version() -> str:
+    """The installed distribution's version (the package's own constant when not installed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("housing-policyengine")
+    except PackageNotFoundError:
+        from . import __version__
+
+        return __version__
 
 
 class _Usage(Exception):
@@ -108,10 +120,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .scenarios import coverage, run_scenarios
+    from .scenarios import coverage, policy_dirs_for, run_scenarios
 
-    policies = _policies(args)
     paths = [Path(p) for p in args.paths] or [Path(args.policies or BUNDLED_POLICIES)]
+    for path in paths:
+        if not path.exists():
+            raise PolicyError(Problem(str(path), 1, 1, "no such file or directory"))
+    # the scenarios of DIR run against DIR's own policies (unless --policies says otherwise)
+    policies = load_policies(args.policies if args.policies else policy_dirs_for(paths))
     run = run_scenarios(paths, policies)
     for problem in run.problems:
         print(problem)
@@ -144,6 +160,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="policyengine", description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--version", action="version",
+                        version=f"policyengine {engine_version()} (housing-policyengine)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def policies_option(p: argparse.ArgumentParser) -> None:

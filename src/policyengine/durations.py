@@ -185,19 +185,23 @@ def _check_closes_at(closes_at: time | None) -> None:
 
 
 def received_day(moment: datetime, calendar: WorkingCalendar, closes_at: time | None) -> date:
-    """The London date on which something arriving at ``moment`` counts as received.
+    """The London date from which working days are counted for something arriving at ``moment``.
 
-    Without ``closes_at`` this is just the London local date. With ``closes_at``, an arrival at
-    or after that local time, or on a day that is not a working day, counts as received on the
-    next working day.
+    The count never includes this day itself (``WorkingCalendar.add_working_days`` counts
+    strictly after it), whatever kind of day it is: a receipt on a Saturday, Sunday or bank
+    holiday has the next working day as day one.
+
+    Without ``closes_at`` this is the London local date of ``moment``. With ``closes_at`` (the
+    office closing time, a named interpretation of the policy), an arrival at or after that
+    London wall-clock time on a working day D counts as received on D + 1 (the next calendar
+    day), so the count runs from there; on a day that is not a working day the closing time
+    changes nothing.
     """
     _check_closes_at(closes_at)
     local = to_london(moment)
     day = local.date()
-    if closes_at is None:
-        return day
-    if not calendar.is_working_day(day) or local.time() >= closes_at:
-        return calendar.next_working_day(day)
+    if closes_at is not None and local.time() >= closes_at and calendar.is_working_day(day):
+        return day + timedelta(days=1)
     return day
 
 

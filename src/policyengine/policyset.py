@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import importlib.util
+import importlib.resources
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,14 +32,13 @@ def compile_policy_text(text: str, file: str) -> CompiledPolicy:
 
 
 def _bundled_policies() -> Path:
-    """The repository's ``policies/`` in a checkout; the copy inside the wheel otherwise."""
-    repo = Path(__file__).resolve().parents[2] / "policies"
-    if repo.is_dir():
-        return repo
-    spec = importlib.util.find_spec("policyengine._bundled")
-    if spec is not None and spec.submodule_search_locations:
-        return Path(next(iter(spec.submodule_search_locations)))
-    return repo
+    """The policies shipped inside the package (``policyengine/_bundled``), found through
+    ``importlib.resources`` only: never a ``policies/`` folder that happens to sit nearby.
+
+    In a checkout ``_bundled`` is a link to the repository's ``policies/``; in a wheel it is a
+    copy of it.
+    """
+    return Path(str(importlib.resources.files("policyengine"))) / "_bundled"
 
 
 #: The policies bundled with the project.

@@ -31,6 +31,7 @@ class Expectation(_Strict):
     absent: list[str] = []
     fired: list[str] | None = None
     interpretations: list[str] = []
+    interpretations_absent: list[str] = []  # interpretations that must not be reported
     considerations: list[str] = []
     requirements: list[str] = []
     warnings: int | None = None
@@ -118,6 +119,9 @@ def _check(scenario: Scenario, decision: Decision) -> list[str]:
     for name in exp.interpretations:
         if name not in names:
             failures.append(f"interpretation '{name}' not reported (reported: {sorted(names)})")
+    for name in exp.interpretations_absent:
+        if name in names:
+            failures.append(f"interpretation '{name}' is reported, but did not shape this answer")
     for kind in ("considerations", "requirements"):
         ids = {c["id"] for c in outcome.get(kind, [])}
         for wanted in getattr(exp, kind):
@@ -195,6 +199,26 @@ def scenario_files(paths: Iterable[Path]) -> list[Path]:
             found.extend(sorted(p for p in base.glob("*.yaml") if p.is_file()))
         else:
             found.append(path)
+    return found
+
+
+def policy_dirs_for(paths: Iterable[Path]) -> list[Path]:
+    """Where the policies of these scenario paths live: a directory's own ``*.yaml`` when it has a
+    ``scenarios/`` folder; the folder above a ``scenarios/`` folder or a file in one; otherwise
+    the folder the scenario file is in."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            if (path / "scenarios").is_dir():
+                where = path
+            elif path.name == "scenarios":
+                where = path.parent
+            else:
+                where = path
+        else:
+            where = path.parent.parent if path.parent.name == "scenarios" else path.parent
+        if where not in found:
+            found.append(where)
     return found
 
 

@@ -290,7 +290,8 @@ def test_asb_acknowledgement_24_hours_or_3_working_days(monitor: Monitor) -> Non
                     {"report_type": "anti_social_behaviour"}, ASB))
     assert by_id(monitor, "H1")["acknowledge.1"].due == dt.datetime(2026, 3, 7, 18, 0,
                                                                      tzinfo=LONDON)
-    assert by_id(monitor, "S1")["acknowledge.1"].due == dt.date(2026, 3, 12)
+    # Fri 18:00 is after closing: received Sat 7 Mar; day one Mon 9; 3 working days: Wed 11
+    assert by_id(monitor, "S1")["acknowledge.1"].due == dt.date(2026, 3, 11)
     monitor.advance_to("2026-03-08T09:00")
     assert [(o.case, o.status) for o in monitor.overdue()] == [("H1", "overdue")]
     monitor.post(ev("H1", "acknowledged", "2026-03-08T10:00"))

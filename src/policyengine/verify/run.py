@@ -1,9 +1,9 @@
 """Run every check on every decision of a policy set and gather one :class:`VerifyReport`.
 
-For each decision: the static checks, then the ``well_formed`` and ``null_is_absent`` properties
-and the declared invariants over generated facts. A property failure the static checks already
-report is left out (theirs has the smaller example); a tentative static finding the generated facts
-refute is dropped.
+For each decision: the static checks, then the ``well_formed``, ``interpretations_earned`` and
+``null_is_absent`` properties and the declared invariants over generated facts. A property failure
+the static checks already report is left out (theirs has the smaller example); a tentative static
+finding the generated facts refute is dropped.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from ..compiler import CompiledDecision
 from ..errors import PolicyEngineError, PolicyError, Problem
 from ..policyset import PolicySet
+from .interpretations import interpretations_earned_check
 from .invariants import CompiledInvariant, compile_invariants
 from .properties import Property, property_seed, run_properties
 from .report import DEFAULT_EFFORT, Finding, PropertyStat, VerifyReport
@@ -22,6 +23,24 @@ from .wellformed import Observed, null_is_absent_check, well_formed_check
 
 class VerifyInputError(PolicyEngineError):
     """Bad input to ``verify`` that is not a policy problem (e.g. a bad ``--effort``)."""
+
+
+#: How to get what the property checks need.
+INSTALL_HINT = "pip install 'housing-policyengine[verify]'"
+
+
+class VerifyUnavailable(PolicyEngineError):
+    """hypothesis (the ``verify`` extra) is not installed."""
+
+
+def _require_hypothesis() -> None:
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        raise VerifyUnavailable(
+            "policyengine verify generates facts with hypothesis, which is not installed here; "
+            f"install the 'verify' extra: {INSTALL_HINT}"
+        ) from None
 
 
 def verify_policies(
@@ -35,6 +54,7 @@ def verify_policies(
     """
     if max_examples < 1:
         raise VerifyInputError("max_examples must be at least 1")
+    _require_hypothesis()
     started = time.perf_counter()
     decisions = [d for policy in policies for d in policy.decisions.values()]
     invariants: dict[tuple[str, str], list[CompiledInvariant]] = {}
@@ -70,7 +90,9 @@ def _verify_decision(
     observed = Observed(pairs=tuple(
         (t.refute[1], t.refute[2]) for t in static.tentative if t.refute[0] == "differ"))
     properties = [Property("well_formed", "well_formed", decision.line,
-                           well_formed_check(decision, observed))]
+                           well_formed_check(decision, observed)),
+                  Property("interpretations_earned", "interpretations_earned", decision.line,
+                           interpretations_earned_check(decision))]
     if any(vt.optional for vt in decision.facts.values()):
         properties.append(Property("null_is_absent", "null_is_absent", decision.line,
                                    null_is_absent_check(decision)))

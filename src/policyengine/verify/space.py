@@ -317,7 +317,7 @@ def fact_dimensions(decision: CompiledDecision) -> list[Dimension]:
     dates = _shifted(harvest.durations, calendar, moment=False)
     moments = _shifted(harvest.durations, calendar, moment=True)
     closes_at = decision.policy.closes_at
-    if closes_at is not None:  # arriving at or after closing counts from the next working day
+    if closes_at is not None:  # at or after closing on a working day: received the next day
         moments.append(dt.datetime.combine(FIRST_DATE, closes_at))
     for name, vt in decision.facts.items():
         shifted = dates if vt.kind == "date" else moments if vt.kind == "datetime" else []
