@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pg_server import fresh_database, postgres_server
+
+from .pg_server import fresh_database, postgres_server
 
 
 @pytest.fixture(scope="session")

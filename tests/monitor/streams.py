@@ -7,7 +7,7 @@ import datetime as dt
 import random
 from typing import Any
 
-from monitor_helpers import ASB, COMPLAINT, CONDUCT, CONTACT, HISTORY, SANCTION_FACTS
+from .monitor_helpers import ASB, COMPLAINT, CONDUCT, CONTACT, HISTORY, SANCTION_FACTS
 
 Step = tuple[str, dict[str, Any] | None]
 CHANNELS = ["portal", "email", "letter", "website", "web_chat", "telephone"]

@@ -20,12 +20,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest_paths import SRC
-from monitor_helpers import HAS_DURABLE, snapshot
-from streams import stream
 
 from policyengine import PolicySet
 from policyengine.monitor import Monitor
+
+from .conftest_paths import SRC
+from .monitor_helpers import HAS_DURABLE, snapshot
+from .streams import stream
 
 RUNS = int(os.environ.get("PE_KILL_RUNS", "12"))
 CHILD = """

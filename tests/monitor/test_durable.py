@@ -8,12 +8,13 @@ import textwrap
 from typing import Any
 
 import pytest
-from monitor_helpers import ASB, COMPLAINT, ev, needs_durable, snapshot
 
 from policyengine import FactsError, PolicyError, PolicySet
 from policyengine.monitor import EngineError, EventNotAllowedError, Monitor
 from policyengine.monitor.durable import DurableEngine
 from policyengine.policyset import compile_policy_text
+
+from .monitor_helpers import ASB, COMPLAINT, ev, needs_durable, snapshot
 
 pytestmark = needs_durable
 

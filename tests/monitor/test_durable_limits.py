@@ -14,11 +14,12 @@ import sys
 import textwrap
 
 import pytest
-from monitor_helpers import needs_durable
 
 from policyengine import PolicyError
 from policyengine.lifecycle import MAX_BRANCHES, MAX_MATCHING
 from policyengine.policyset import compile_policy_text
+
+from .monitor_helpers import needs_durable
 
 HEAD = """\
 policy: {id: wide, organisation: Test Org, title: Wide, version: "1", nation: england-and-wales}

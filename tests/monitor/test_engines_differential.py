@@ -10,12 +10,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from monitor_helpers import needs_durable, snapshot
 
 from policyengine import PolicySet
 from policyengine.facts import ValueType
 from policyengine.lifecycle import CompiledLifecycle
 from policyengine.monitor import Monitor
+
+from .monitor_helpers import needs_durable, snapshot
 
 pytestmark = needs_durable
 CASES = ["a", "b", "c"]

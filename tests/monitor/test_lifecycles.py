@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest_paths import POLICIES, SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +37,8 @@ from policyengine.monitor import (
 )
 from policyengine.policyset import compile_policy_text
 from policyengine.provenance import normalise
+
+from .conftest_paths import POLICIES, SEEDS
 
 HAS_DURABLE = importlib.util.find_spec("durable") is not None
 ENGINES = [

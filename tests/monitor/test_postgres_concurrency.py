@@ -7,10 +7,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from monitor_helpers import ASB, COMPLAINT, ev, needs_durable, snapshot
 
 from policyengine import PolicySet
 from policyengine.monitor import EventNotAllowedError, Monitor
+
+from .monitor_helpers import ASB, COMPLAINT, ev, needs_durable, snapshot
 
 CASES = 25
 

@@ -10,13 +10,14 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from monitor_helpers import ASB, COMPLAINT, ev
-from streams import stream
 
 from policyengine import PolicySet
 from policyengine.durations import LONDON
 from policyengine.monitor import Monitor, Obligation
 from policyengine.monitor.events import due_micros, micros
+
+from .monitor_helpers import ASB, COMPLAINT, ev
+from .streams import stream
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from monitor_helpers import (
-    ASB,
-    COMPLAINT,
-    CONDUCT,
-    CONTACT,
-    ENGINES,
-    HISTORY,
-    SANCTION_FACTS,
-    ev,
-    snapshot,
-)
 
 from policyengine import PolicySet
 from policyengine.monitor import (
@@ -28,6 +17,18 @@ from policyengine.monitor import (
     EventOrderError,
     Monitor,
     StoreError,
+)
+
+from .monitor_helpers import (
+    ASB,
+    COMPLAINT,
+    CONDUCT,
+    CONTACT,
+    ENGINES,
+    HISTORY,
+    SANCTION_FACTS,
+    ev,
+    snapshot,
 )
 
 EVENTS = [
