@@ -85,6 +85,7 @@ class Monitor:
             self._engine.close()
             raise
         self._batched: list[str] | None = None
+        self._seen_data: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._closed = False
 
     # ------------------------------------------------------------------ lifetime
@@ -270,7 +271,7 @@ class Monitor:
                 f"the monitor's clock ({clock}, set by advance_to)", case=env.case_id,
                 event=env.type)
         spec = lc.events[env.type]
-        data_json = to_json_value(spec.validator.validate(env.data))  # FactsError naming it
+        data_json = self._validated(lc, env)  # FactsError naming the field
         table = self._tables[lc.case_type]
         if stored is not None and not table.takes(env.type, state):
             where = lc.states_accepting(env.type)
@@ -298,6 +299,22 @@ class Monitor:
         store.write(env.case_id, lc.case_type, lc.policy, applied.record, applied.event,
                     applied.step, applied.changed)
         return applied.posted
+
+    def _validated(self, lc: CompiledLifecycle, env: Envelope) -> dict[str, Any]:
+        """The event's data, validated, as JSON; the same flat data are validated once."""
+        try:
+            key = (lc.case_type, env.type, *sorted(env.data.items()))
+            found = self._seen_data.get(key)
+        except TypeError:  # a list or record in the data: not hashable, validate each time
+            key, found = None, None
+        if found is not None:
+            return found
+        data: dict[str, Any] = to_json_value(lc.events[env.type].validator.validate(env.data))
+        if key is not None:
+            if len(self._seen_data) > 50_000:
+                self._seen_data.clear()
+            self._seen_data[key] = data
+        return data
 
     def _resolve(self, env: Envelope, stored: StoredCase | None) -> CompiledLifecycle:
         if stored is not None:

@@ -163,9 +163,12 @@ def apply_effect(
 ) -> Applied:
     """One event's effect on a case's record; nothing is changed (see the module docstring)."""
     at_text = env.at_text
+    day = env.at.date().isoformat()  # the London date of the event (env.at is London time)
     n = int(record.get("events", 0))
     from_state = record.get("state")
-    obligations = [dict(o) for o in record.get("obligations", ())]
+    # the record's entries are shared with the record given, never changed: a closed one is
+    # replaced by a changed copy
+    obligations: list[dict[str, Any]] = list(record.get("obligations", ()))
     counts = dict(record.get("counts", {}))
     changed: list[dict[str, Any]] = []
     discharged: list[str] = []
@@ -173,20 +176,23 @@ def apply_effect(
     cancelled: list[str] = []
     lapsed: list[str] = []
 
-    def close(ob: dict[str, Any], status: str, is_late: bool) -> None:
-        ob.update(status=status, closed=n, closed_at=at_text, closed_by=env.type, late=is_late)
+    def close(i: int, status: str, is_late: bool) -> None:
+        ob = {**obligations[i], "status": status, "closed": n, "closed_at": at_text,
+              "closed_by": env.type, "late": is_late}
+        obligations[i] = ob
         changed.append(ob)
 
-    for ob in obligations:
-        if ob["status"] != "open":
+    closing_names = set(effect.discharges) | set(effect.cancels)
+    for i, ob in enumerate(obligations):
+        if ob["status"] != "open" or ob["name"] not in closing_names:
             continue
         if ob["name"] in effect.discharges:
             due = parse_due(ob.get("due"))
             is_late = due is not None and past(due, env.at)
-            close(ob, "discharged_late" if is_late else "discharged", is_late)
+            close(i, "discharged_late" if is_late else "discharged", is_late)
             (late if is_late else discharged).append(ob["id"])
-        elif ob["name"] in effect.cancels:
-            close(ob, "cancelled", False)
+        else:
+            close(i, "cancelled", False)
             cancelled.append(ob["id"])
     opened: list[str] = []
     not_opened: list[dict[str, str]] = []
@@ -197,7 +203,7 @@ def apply_effect(
         facts: dict[str, Any] | None = None
         if spec.due is not None:
             facts = decision_facts(spec.due.facts, current, journal, env.case_id)
-            result = decisions.decide(lc.policy, spec.due.decision, facts, _day(at_text))
+            result = decisions.decide(lc.policy, spec.due.decision, facts, day)
             if result.status == "not_applicable":
                 reason = "; ".join(s.because for s in result.trace) or "not applicable"
                 not_opened.append({"obligation": name, "reason": f"{spec.due.decision} does "
@@ -217,7 +223,7 @@ def apply_effect(
             "id": ob_id, "name": name, "kind": spec.kind, "status": "open", "opened": n,
             "opened_at": at_text,
             "opened_by": env.type, "due": due_text, "judgement": judgement, "facts": facts,
-            "decided_on": _day(at_text), "closed": None, "closed_at": None, "closed_by": None,
+            "decided_on": day, "closed": None, "closed_at": None, "closed_by": None,
             "late": False,
         }
         obligations.append(entry)
@@ -226,10 +232,10 @@ def apply_effect(
     to_state = effect.to
     closing = lc.states[to_state].terminal
     if closing:
-        for ob in obligations:
+        for i, ob in enumerate(obligations):
             if ob["status"] == "open":
                 due = parse_due(ob.get("due"))
-                close(ob, "lapsed", due is not None and past(due, env.at))
+                close(i, "lapsed", due is not None and past(due, env.at))
                 lapsed.append(ob["id"])
     step = {
         "event": n, "rule": rule.name, "from": from_state, "to": to_state,

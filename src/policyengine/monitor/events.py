@@ -101,13 +101,24 @@ def check_values(event: Mapping[str, Any]) -> None:
             for i, v in enumerate(value):
                 walk(v, f"{path}[{i}]")
 
-    walk(event, "")
+    for key in ("case", "type", "id", "case_type"):
+        value = event.get(key)
+        if isinstance(value, str) and not _is_unicode(value):
+            walk(value, key)
+    data = event.get("data")
+    if data is not None:
+        walk(data, "data")
+    extra = [k for k in event if k not in EVENT_KEYS]
+    for k in extra:
+        walk(event[k], str(k))
     if problems:
         raise FactsError("; ".join(p.message for p in problems), fact=problems[0].path,
                          problems=problems)
 
 
 def _is_unicode(text: str) -> bool:
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +53,11 @@ class Conflict(Exception):
     """Another writer got there first (a unique key taken): retry the whole event."""
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def obligation_columns(entry: Mapping[str, Any]) -> tuple[int | None, int, int | None]:
@@ -77,10 +80,8 @@ class Store:
     url: str
     shared: bool = False  # True where other processes may write the same cases
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         raise NotImplementedError
-        yield  # pragma: no cover
 
     @contextmanager
     def batch(self) -> Iterator[None]:

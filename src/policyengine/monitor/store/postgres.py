@@ -46,6 +46,13 @@ class PostgresStore(SQLStore):
         except self.psycopg.Error as exc:
             raise store_failure(self.url, exc) from None
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        try:
+            with self.db.cursor() as cur:
+                cur.executemany(sql, rows)
+        except self.psycopg.Error as exc:
+            raise store_failure(self.url, exc) from None
+
     def begin(self) -> None:
         self.execute("BEGIN")
 

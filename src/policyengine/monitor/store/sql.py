@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from ..errors import StoreError
@@ -42,6 +42,12 @@ SCHEMA = (
     "WHERE closed_at_us IS NOT NULL AND due_us IS NOT NULL",
 )
 
+_NOTHING: AbstractContextManager[None] = nullcontext()
+_UPSERT_OB = (
+    "INSERT INTO pe_obligations (case_id, ob_id, case_type, kind, judgement, due_us, opened_at_us, "
+    "closed_at_us, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, ob_id) DO "
+    "UPDATE SET closed_at_us = excluded.closed_at_us, entry = excluded.entry"
+)
 _OB = "SELECT case_id, case_type, entry, due_us, ob_id FROM pe_obligations WHERE "
 
 
@@ -52,13 +58,22 @@ class SQLStore(Store):
     LOCK = ""  # appended to the case query to lock the row (PostgreSQL: FOR UPDATE)
     conflicts: tuple[type[BaseException], ...] = ()
 
+    #: In a batch, keep each case's latest row and the new event and obligation rows in memory
+    #: and write them all when the batch commits (only where the batch holds the store's write
+    #: lock throughout, as SQLite's BEGIN IMMEDIATE does, so nobody else can read or write them).
+    WRITE_BACK = False
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.depth = 0
         self.in_batch = False
+        self.held: _Held | None = None
 
     # ------------------------------------------------------------------ to implement
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         raise NotImplementedError
 
     def begin(self) -> None:
@@ -82,9 +97,14 @@ class SQLStore(Store):
                              (SCHEMA_VERSION,))
 
     # ------------------------------------------------------------------ transactions
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """One event's writes: all or none (a savepoint inside a batch)."""
+        if self.held is not None:  # a held event's rows are only kept once all of it is known
+            return _NOTHING
+        return self._transaction()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
         if self.depth:
             name = f"pe_sp{self.depth}"
             self.execute(f"SAVEPOINT {name}")
@@ -115,13 +135,36 @@ class SQLStore(Store):
         """Many events in one transaction: acknowledged together when it commits."""
         with self.transaction():
             self.in_batch = True
+            if self.WRITE_BACK:
+                self.held = _Held()
             try:
                 yield
+                self.flush()
             finally:
                 self.in_batch = False
+                self.held = None
+
+    def flush(self) -> None:
+        """Write what a batch holds (inside its transaction)."""
+        held = self.held
+        if held is None:
+            return
+        self.held = None
+        p = self.P
+        for case_id, (case_type, policy, record, was) in held.cases.items():
+            self._write_case(case_id, case_type, policy, record, was)
+        if held.events:
+            self.executemany(f"INSERT INTO pe_events (case_id, seq, ref, event, step) VALUES "
+                             f"({p}, {p}, {p}, {p}, {p})", held.events)
+        if held.obligations:
+            self.executemany(_UPSERT_OB.replace("?", p), list(held.obligations.values()))
+        self.held = _Held()
 
     # ------------------------------------------------------------------ reads
     def case(self, case_id: str, *, lock: bool = False) -> StoredCase | None:
+        if self.held is not None and case_id in self.held.cases:
+            case_type, _, record, _ = self.held.cases[case_id]
+            return StoredCase(case_id, case_type, int(record["events"]), record)
         row = self.execute(
             f"SELECT case_type, version, record FROM pe_cases WHERE case_id = {self.P}"
             + (self.LOCK if lock else ""), (case_id,)).fetchone()
@@ -130,6 +173,8 @@ class SQLStore(Store):
         return StoredCase(case_id, row[0], int(row[1]), json.loads(row[2]))
 
     def event_by_ref(self, ref: str) -> StoredEvent | None:
+        if self.held is not None and ref in self.held.refs:
+            return self.held.refs[ref]
         row = self.execute(f"SELECT case_id, seq, event, step FROM pe_events WHERE ref = {self.P}",
                            (ref,)).fetchone()
         if row is None:
@@ -139,7 +184,8 @@ class SQLStore(Store):
     def journal(self, case_id: str) -> list[dict[str, Any]]:
         rows = self.execute(f"SELECT event FROM pe_events WHERE case_id = {self.P} ORDER BY seq",
                             (case_id,)).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        held = self.held.journals.get(case_id, []) if self.held is not None else []
+        return [*(json.loads(r[0]) for r in rows), *held]
 
     def history(self, case_id: str) -> list[StoredEvent]:
         rows = self.execute(f"SELECT seq, event, step FROM pe_events WHERE case_id = {self.P} "
@@ -147,8 +193,13 @@ class SQLStore(Store):
         return [StoredEvent(case_id, int(r[0]), json.loads(r[1]), json.loads(r[2])) for r in rows]
 
     def clock(self) -> str | None:
+        if self.held is not None and self.held.clock is not None:
+            return self.held.clock[0]  # a batch's clock cannot move (advance_to waits for it)
         row = self.execute("SELECT value FROM pe_meta WHERE key = 'clock'").fetchone()
-        return str(row[0]) if row else None
+        found = str(row[0]) if row else None
+        if self.held is not None:
+            self.held.clock = (found,)
+        return found
 
     def latest(self) -> int | None:
         row = self.execute("SELECT MAX(last_at_us) FROM pe_cases").fetchone()
@@ -213,41 +264,58 @@ class SQLStore(Store):
     def write(self, case_id: str, case_type: str, policy: str, record: Mapping[str, Any],
               event: Mapping[str, Any], step: Mapping[str, Any],
               changed: Sequence[Mapping[str, Any]]) -> None:
-        p = self.P
         version = int(record["events"])
+        event_row = (case_id, version - 1, event.get("ref"), dumps(event), dumps(step))
+        ob_rows = [_ob_row(case_id, case_type, entry) for entry in changed]
+        held = self.held
+        if held is not None:  # everything is known: keep it all at once
+            was = held.cases[case_id][3] if case_id in held.cases else version - 1
+            held.cases[case_id] = (case_type, policy, dict(record), was)
+            held.events.append(event_row)
+            held.journals.setdefault(case_id, []).append(dict(event))
+            if event.get("ref") is not None:
+                held.refs[str(event["ref"])] = StoredEvent(case_id, version - 1, dict(event),
+                                                           dict(step))
+            for row in ob_rows:
+                held.obligations[(case_id, row[1])] = row
+            return
+        try:
+            self._write_case(case_id, case_type, policy, record, version - 1)
+            p = self.P
+            self.execute(f"INSERT INTO pe_events (case_id, seq, ref, event, step) VALUES "
+                         f"({p}, {p}, {p}, {p}, {p})", event_row)
+            for row in ob_rows:
+                self.execute(_UPSERT_OB.replace("?", p), row)
+        except self.conflicts as exc:
+            raise Conflict(str(exc)) from None
+
+    def _write_case(self, case_id: str, case_type: str, policy: str, record: Mapping[str, Any],
+                    was: int) -> None:
+        """Insert the case's row (``was`` 0: a new case) or update it from version ``was``."""
         from datetime import datetime
 
         from ..events import micros
 
+        p = self.P
+        version = int(record["events"])
         last = micros(datetime.fromisoformat(record["last_at"]))
         state, closed, body = record["state"], int(bool(record["closed"])), dumps(record)
         try:
-            if version == 1:
+            if was == 0:
                 seq = self.execute("SELECT COALESCE(MAX(opened_seq), 0) + 1 FROM pe_cases"
                                    ).fetchone()[0]
                 self.execute(
                     f"INSERT INTO pe_cases (case_id, case_type, policy, state, closed, version, "
                     f"opened_seq, last_at_us, record) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, "
-                    f"{p}, {p})", (case_id, case_type, policy, state, closed, 1, seq, last, body))
+                    f"{p}, {p})", (case_id, case_type, policy, state, closed, version, seq, last,
+                                   body))
             else:
                 cur = self.execute(
                     f"UPDATE pe_cases SET state = {p}, closed = {p}, version = {p}, "
                     f"last_at_us = {p}, record = {p} WHERE case_id = {p} AND version = {p}",
-                    (state, closed, version, last, body, case_id, version - 1))
+                    (state, closed, version, last, body, case_id, was))
                 if cur.rowcount != 1:
                     raise Conflict(f"case {case_id} changed under this event")
-            self.execute(f"INSERT INTO pe_events (case_id, seq, ref, event, step) VALUES "
-                         f"({p}, {p}, {p}, {p}, {p})",
-                         (case_id, version - 1, event.get("ref"), dumps(event), dumps(step)))
-            for entry in changed:
-                due, opened, closed_at = obligation_columns(entry)
-                self.execute(
-                    f"INSERT INTO pe_obligations (case_id, ob_id, case_type, kind, judgement, "
-                    f"due_us, opened_at_us, closed_at_us, entry) VALUES ({p}, {p}, {p}, {p}, "
-                    f"{p}, {p}, {p}, {p}, {p}) ON CONFLICT (case_id, ob_id) DO UPDATE SET "
-                    "closed_at_us = excluded.closed_at_us, entry = excluded.entry",
-                    (case_id, entry["id"], case_type, entry["kind"], int(bool(entry["judgement"])),
-                     due, opened, closed_at, dumps(entry)))
         except self.conflicts as exc:
             raise Conflict(str(exc)) from None
 
@@ -255,6 +323,25 @@ class SQLStore(Store):
         p = self.P
         self.execute(f"INSERT INTO pe_meta (key, value) VALUES ('clock', {p}) ON CONFLICT (key) "
                      "DO UPDATE SET value = excluded.value", (text,))
+
+
+class _Held:
+    """What a write-back batch keeps until it commits."""
+
+    def __init__(self) -> None:
+        # case id -> (case type, policy, latest record, version in the table before the batch)
+        self.cases: dict[str, tuple[str, str, dict[str, Any], int]] = {}
+        self.events: list[tuple[Any, ...]] = []
+        self.journals: dict[str, list[dict[str, Any]]] = {}
+        self.refs: dict[str, StoredEvent] = {}
+        self.obligations: dict[tuple[str, str], tuple[Any, ...]] = {}
+        self.clock: tuple[str | None] | None = None
+
+
+def _ob_row(case_id: str, case_type: str, entry: Mapping[str, Any]) -> tuple[Any, ...]:
+    due, opened, closed_at = obligation_columns(entry)
+    return (case_id, entry["id"], case_type, entry["kind"], int(bool(entry["judgement"])), due,
+            opened, closed_at, dumps(entry))
 
 
 def store_failure(url: str, exc: BaseException) -> StoreError:

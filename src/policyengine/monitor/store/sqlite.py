@@ -21,6 +21,7 @@ DURABILITY = {"full": "FULL", "normal": "NORMAL", "off": "OFF"}
 
 class SQLiteStore(SQLStore):
     conflicts = (sqlite3.IntegrityError,)
+    WRITE_BACK = True  # BEGIN IMMEDIATE holds the database's write lock for a whole batch
 
     def __init__(self, path: str, *, durability: str = "full", memory: bool = False) -> None:
         super().__init__(":memory:" if memory else path)
@@ -44,6 +45,12 @@ class SQLiteStore(SQLStore):
             return self.db.execute(sql, params)
         except sqlite3.IntegrityError:
             raise
+        except sqlite3.Error as exc:
+            raise store_failure(self.url, exc) from None
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        try:
+            return self.db.executemany(sql, rows)
         except sqlite3.Error as exc:
             raise store_failure(self.url, exc) from None
 
