@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,9 @@ from .errors import (
     UnknownCaseTypeError,
     UnknownEventTypeError,
 )
-from .events import Envelope, micros, parse_moment, parse_until, read_envelope
+from .events import Envelope, parse_moment, read_envelope
 from .matcher import Engine, PythonEngine, Table
+from .queries import Queries
 from .store import Store, StoredCase, StoredEvent, open_store
 from .store.base import Conflict
 from .views import Views
@@ -49,7 +50,7 @@ from .views import Views
 ENGINES = ("python", "durable")
 
 
-class Monitor:
+class Monitor(Queries):
     """Follows cases through their lifecycles. Use it as a context manager, or call close().
 
     ``store``: None or ``":memory:"`` (in memory), a file path (SQLite), a ``postgresql://``
@@ -408,59 +409,3 @@ class Monitor:
             moment = self._as_of(as_of)
             lc, stored = self._case(case_id)
             return self._views.obligations(case_id, lc, stored.record, moment)
-
-    def _types(self, case_type: str | Sequence[str] | None,
-               policy: str | None) -> list[str] | None:
-        if case_type is None and policy is None:
-            return None
-        wanted = [case_type] if isinstance(case_type, str) else list(case_type or self._lifecycles)
-        for name in wanted:
-            self.lifecycle(name)
-        if policy is not None:
-            self._policies.policy(policy)
-            wanted = [t for t in wanted if self._lifecycles[t].policy == policy]
-        return wanted
-
-    def overdue(self, as_of: dt.datetime | dt.date | str | None = None, *,
-                case_type: str | Sequence[str] | None = None, policy: str | None = None,
-                limit: int | None = None) -> list[Obligation]:
-        """Every duty, across all cases, past due and undischarged at ``as_of`` (default now),
-        earliest due first: answered from the store's index of obligations by due moment."""
-        return self._late(("duty",), as_of, case_type, policy, limit)
-
-    def past_target(self, as_of: dt.datetime | dt.date | str | None = None, *,
-                    case_type: str | Sequence[str] | None = None, policy: str | None = None,
-                    limit: int | None = None) -> list[Obligation]:
-        """Every target (something "normally" done within a period) past it at ``as_of``."""
-        return self._late(("target",), as_of, case_type, policy, limit)
-
-    def _late(self, kinds: tuple[str, ...], as_of: Any, case_type: Any, policy: str | None,
-              limit: int | None) -> list[Obligation]:
-        with self._lock:
-            self._check_open()
-            moment = self._as_of(as_of)
-            if moment is None:
-                return []
-            rows = self._store.overdue(micros(moment), kinds, self._types(case_type, policy),
-                                       limit)
-            return [self._views.obligation(r.case_id, self._lifecycles[r.case_type], r.entry,
-                                           moment) for r in rows]
-
-    def due_between(self, start: dt.datetime | dt.date | str, end: dt.datetime | dt.date | str,
-                    *, as_of: dt.datetime | dt.date | str | None = None,
-                    case_type: str | Sequence[str] | None = None, policy: str | None = None,
-                    kinds: Sequence[str] = ("duty", "target", "window"),
-                    limit: int | None = None) -> list[Obligation]:
-        """Obligations not yet discharged, cancelled or lapsed at ``as_of`` (default now) that
-        fall due from ``start`` to ``end`` (a date means its start for ``start``, its end for
-        ``end``), earliest first; each one's status says whether it was open, overdue, past its
-        target or expired at ``as_of``."""
-        with self._lock:
-            self._check_open()
-            lo = parse_moment(start, "start")
-            hi = parse_until(end, "end")
-            moment = self._as_of(as_of) or hi
-            rows = self._store.due_between(micros(lo), micros(hi), micros(moment), list(kinds),
-                                           self._types(case_type, policy), limit)
-            return [self._views.obligation(r.case_id, self._lifecycles[r.case_type], r.entry,
-                                           moment) for r in rows]
