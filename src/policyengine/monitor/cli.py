@@ -75,8 +75,9 @@ def replay(monitor: Monitor, events: Iterable[tuple[int, dict[str, Any]]], file:
     try:
         for _ in monitor.post_many(wanted(), batch=batch):
             applied += 1
-    except PolicyEngineError as exc:
-        raise EventsFileError(str(exc), file=file, line=lines[-1] if lines else 0) from None
+    except PolicyEngineError as exc:  # every event before the refused one was applied
+        line = lines[applied] if applied < len(lines) else (lines[-1] if lines else 0)
+        raise EventsFileError(str(exc), file=file, line=line) from None
     return applied, skipped
 
 

@@ -14,6 +14,7 @@ so replaying the same events always gives the same answers.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -210,17 +211,17 @@ class Monitor(Queries):
         source = iter(events)
         while True:
             failure: BaseException | None = None
+            chunk = list(itertools.islice(source, batch))
             with self._lock:
                 self._check_open()
                 try:
                     with self._batch():
-                        for event in source:
+                        self._store.prefetch(chunk)
+                        for event in chunk:
                             try:
                                 pending.append(self.post(event))
                             except Exception as exc:  # commit those before it, then raise
                                 failure = exc
-                                break
-                            if len(pending) >= batch:
                                 break
                 except BaseException:
                     pending.clear()

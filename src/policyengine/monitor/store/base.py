@@ -91,6 +91,9 @@ class Store:
     def case(self, case_id: str, *, lock: bool = False) -> StoredCase | None:
         raise NotImplementedError
 
+    def prefetch(self, events: Sequence[Any]) -> None:
+        """In a batch, read at once the cases and ids these events name (where it helps)."""
+
     def event_by_ref(self, ref: str) -> StoredEvent | None:
         raise NotImplementedError
 
