@@ -23,6 +23,7 @@ from .errors import (
     UnknownNameError,
 )
 from .policyset import PolicySet, load_policies
+from .replay import replay  # the function; the module stays policyengine.replay in sys.modules
 
 __all__ = [
     "NATIONS",
@@ -39,4 +40,5 @@ __all__ = [
     "add_working_days",
     "is_working_day",
     "load_policies",
+    "replay",
 ]

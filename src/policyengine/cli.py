@@ -196,10 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(sub: Any, policies_option: Any) -> None:
-    """Commands that live in their own modules (verify, monitor)."""
+    """Commands that live in their own modules (verify, monitor, replay, serve)."""
     import importlib
 
-    for name in ("verify", "monitor"):
+    for name in ("verify", "monitor", "replay_log", "serve"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:

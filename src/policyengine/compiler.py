@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -347,7 +346,7 @@ class _Compiler:
             id=spec.policy.id,
             file=file,
             text=text,
-            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            sha256=self.loaded.sha256,
             spec=spec,
             loaded=self.loaded,
             calendar=calendar,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .durations import format_moment
+from .runtime import engine_version, runtime_versions
 
 #: A decision's possible statuses, weakest first: when several rules set one, the strongest wins.
 STATUSES = ("decided", "needs_judgement", "not_applicable")
@@ -72,6 +73,7 @@ class Decision:
     policy_file: str = ""
     calendar: dict[str, Any] = field(default_factory=dict)
     engine_version: str = ""
+    full_trace: bool = False  # whether every rule considered was asked for, not only those fired
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable record of the decision, enough to reproduce it later."""
@@ -91,7 +93,9 @@ class Decision:
                 "policy_version": self.policy_version,
                 "policy_sha256": self.policy_sha256,
                 "calendar": dict(self.calendar),
-                "engine_version": self.engine_version,
+                "engine_version": engine_version(),
+                **runtime_versions(),
+                "full_trace": self.full_trace,
             },
         }
 

@@ -7,6 +7,7 @@ refuse documents that expand aliases beyond a sane size, and remember where each
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,8 @@ class LoadedYaml:
     file: str
     text: str
     data: Any
+    #: sha256 of the file's bytes as read (of the text's UTF-8 encoding when loaded from text)
+    sha256: str = ""
     value_positions: dict[Path_, Position] = field(default_factory=dict)
     key_positions: dict[Path_, Position] = field(default_factory=dict)
 
@@ -184,7 +187,8 @@ class _Builder:
 
 def load_yaml_text(text: str, file: str) -> LoadedYaml:
     """Parse one YAML document, raising :class:`PolicyError` with positions on any problem."""
-    loaded = LoadedYaml(file=file, text=text, data=None)
+    loaded = LoadedYaml(file=file, text=text, data=None,
+                        sha256=hashlib.sha256(text.encode()).hexdigest())
     try:
         nodes = list(yaml.compose_all(text, Loader=_SAFE_LOADER))
     except yaml.MarkedYAMLError as exc:
@@ -228,13 +232,17 @@ def load_yaml_text(text: str, file: str) -> LoadedYaml:
 
 def load_yaml_file(path: Path) -> LoadedYaml:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        # universal newlines, as read_text gives; the sha256 is of the bytes themselves
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except OSError as exc:
         message = f"cannot read the file: {exc.strerror}"
         raise PolicyError(Problem(str(path), 0, 0, message)) from None
     except UnicodeDecodeError:
         raise PolicyError(Problem(str(path), 0, 0, "the file is not UTF-8 text")) from None
-    return load_yaml_text(text, str(path))
+    loaded = load_yaml_text(text, str(path))
+    loaded.sha256 = hashlib.sha256(raw).hexdigest()
+    return loaded
 
 
 def iter_paths(data: Any, path: Path_ = ()) -> Iterator[Path_]:

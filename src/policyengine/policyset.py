@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import importlib.resources
@@ -130,7 +131,8 @@ class PolicySet:
                 )
             return evaluate_policy_status(self.policy(policy), day)
         compiled = self.compiled_decision(policy, decision)
-        return evaluate(compiled, facts if facts is not None else {}, day, full_trace=full_trace)
+        taken = evaluate(compiled, facts if facts is not None else {}, day, full_trace=full_trace)
+        return dataclasses.replace(taken, full_trace=True) if full_trace else taken
 
 
 def policy_files(path: Path) -> list[Path]:
