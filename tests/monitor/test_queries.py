@@ -51,6 +51,8 @@ def test_overdue_from_the_index_equals_walking_every_case(filled: Monitor, as_of
                 and (case_type is None or o.case_type == case_type)]
     got = filled.overdue(as_of, case_type=case_type)
     assert sorted(map(key, got)) == sorted(map(key, expected))
+    assert filled.count_overdue(as_of, case_type=case_type) == len(expected)
+    assert filled.overdue(as_of, case_type=case_type, limit=3) == got[:3]
     assert all(o.status == "overdue" and o.kind == "duty" for o in got)
     dues = [due_micros(o.due) for o in got if o.due is not None]
     assert dues == sorted(dues)  # earliest due first

@@ -110,16 +110,18 @@ def _obligation_lines(o: Obligation) -> list[str]:
 
 
 def report_text(monitor: Monitor, as_of: dt.datetime | None, applied: int | None,
-                skipped: int = 0, days: int = 7) -> str:
+                skipped: int = 0, days: int = 7, limit: int = 50) -> str:
     lines: list[str] = []
     when = format_moment(as_of) if as_of else "(no events)"
-    overdue = monitor.overdue(as_of) if as_of else []
-    targets = monitor.past_target(as_of) if as_of else []
+    overdue = monitor.overdue(as_of, limit=limit) if as_of else []
+    targets = monitor.past_target(as_of, limit=limit) if as_of else []
+    n_overdue = monitor.count_overdue(as_of) if as_of else 0
+    n_targets = monitor.count_overdue(as_of, kind="target") if as_of else 0
     total = monitor.store.count_cases()
     open_cases = monitor.store.count_cases(include_closed=False)
     done = f"{applied} events, " if applied is not None else ""
     lines.append(f"as of {when}: {done}{total} cases ({open_cases} open), "
-                 f"{len(overdue)} overdue, {len(targets)} past target")
+                 f"{n_overdue} overdue, {n_targets} past target")
     if skipped:
         lines.append(f"({skipped} events after {when} were not applied)")
     if as_of is not None and total <= CASE_LIST_LIMIT:
@@ -135,19 +137,24 @@ def report_text(monitor: Monitor, as_of: dt.datetime | None, applied: int | None
                 lines.extend(_obligation_lines(o))
     if as_of is not None:
         soon = [o for o in monitor.due_between(as_of, as_of + dt.timedelta(days=days),
-                                               as_of=as_of) if o.status == "open"]
-        for title, found in (("overdue", overdue), ("past target (not a breach)", targets),
-                             (f"due in the next {days} days", soon)):
+                                               as_of=as_of, limit=limit) if o.status == "open"]
+        for title, found, count in (("overdue", overdue, n_overdue),
+                                    ("past target (not a breach)", targets, n_targets),
+                                    (f"due in the next {days} days", soon, None)):
             if found:
                 lines.append("")
                 lines.append(f"{title}:")
                 for o in found:
                     lines.append(f"  {o.case}  {o.id}  {_describe_due(o)}  {o.description}")
+                if count is not None and count > len(found):
+                    lines.append(f"  ... and {count - len(found)} more (--limit)")
+                elif count is None and len(found) == limit:
+                    lines.append(f"  ... and perhaps more (the first {limit}: --limit)")
     return "\n".join(lines) + "\n"
 
 
 def report_json(monitor: Monitor, as_of: dt.datetime | None, applied: int | None,
-                skipped: int = 0, days: int = 7) -> dict[str, Any]:
+                skipped: int = 0, days: int = 7, limit: int = 50) -> dict[str, Any]:
     cases = []
     if monitor.store.count_cases() <= CASE_LIST_LIMIT:
         for case_id in monitor.cases():
@@ -158,15 +165,19 @@ def report_json(monitor: Monitor, as_of: dt.datetime | None, applied: int | None
                 "obligations": [o.to_dict() for o in monitor.obligations(case_id, as_of)
                                 if o.is_open],
             })
-    soon = monitor.due_between(as_of, as_of + dt.timedelta(days=days), as_of=as_of) \
-        if as_of else []
+    soon = monitor.due_between(as_of, as_of + dt.timedelta(days=days), as_of=as_of,
+                               limit=limit) if as_of else []
     return {
         "as_of": format_moment(as_of) if as_of else None,
         "events_applied": applied,
         "events_after_as_of": skipped,
         "cases": cases,
-        "overdue": [o.to_dict() for o in (monitor.overdue(as_of) if as_of else [])],
-        "past_target": [o.to_dict() for o in (monitor.past_target(as_of) if as_of else [])],
+        "overdue_count": monitor.count_overdue(as_of) if as_of else 0,
+        "past_target_count": monitor.count_overdue(as_of, kind="target") if as_of else 0,
+        "overdue": [o.to_dict() for o in (monitor.overdue(as_of, limit=limit) if as_of
+                                          else [])],
+        "past_target": [o.to_dict() for o in (monitor.past_target(as_of, limit=limit) if as_of
+                                              else [])],
         "due_soon": [o.to_dict() for o in soon if o.status == "open"],
     }
 
@@ -196,10 +207,10 @@ def _cmd_monitor(args: Any) -> int:
         else:
             moment = as_of or dt.datetime.now(LONDON)
         if args.json:
-            print(json.dumps(report_json(monitor, moment, applied, skipped, args.days),
-                             indent=2, ensure_ascii=False))
+            print(json.dumps(report_json(monitor, moment, applied, skipped, args.days,
+                                         args.limit), indent=2, ensure_ascii=False))
         else:
-            print(report_text(monitor, moment, applied, skipped, args.days), end="")
+            print(report_text(monitor, moment, applied, skipped, args.days, args.limit), end="")
     return 0
 
 
@@ -223,6 +234,8 @@ def add_cli(sub: Any, policies_option: Callable[[Any], None]) -> None:
                    help="date-time (naive = London) or date (its start); events after it are "
                         "not applied (default: the latest event; for report: now)")
     p.add_argument("--days", type=int, default=7, help="'due soon' means within this many days")
+    p.add_argument("--limit", type=int, default=50,
+                   help="list at most this many of each (overdue, past target, due soon)")
     p.add_argument("--json", action="store_true", help="print JSON")
     policies_option(p)
     p.set_defaults(handler=_cmd_monitor)

@@ -41,7 +41,7 @@ from .errors import (
     UnknownCaseTypeError,
     UnknownEventTypeError,
 )
-from .events import Envelope, parse_moment, read_envelope
+from .events import EPOCH, Envelope, parse_moment, read_envelope
 from .matcher import Engine, PythonEngine, Table
 from .queries import Queries
 from .store import Store, StoredCase, StoredEvent, open_store
@@ -149,7 +149,7 @@ class Monitor(Queries):
         latest = self._store.latest()
         moments = [parse_moment(clock, "clock")] if clock else []
         if latest is not None:
-            moments.append(dt.datetime.fromtimestamp(latest / 1e6, dt.UTC))
+            moments.append(EPOCH + dt.timedelta(microseconds=latest))
         return parse_moment(max(moments), "now") if moments else None
 
     def cases(self, *, include_closed: bool = True) -> list[str]:

@@ -10,6 +10,7 @@ strings with its own error, and no store can keep them as they are.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -190,11 +191,17 @@ def micros(moment: dt.datetime) -> int:
 def parse_due(text: str | None) -> dt.date | dt.datetime | None:
     if text is None:
         return None
+    return _parse_due(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_due(text: str) -> dt.date | dt.datetime:
     if len(text) == 10:
         return dt.date.fromisoformat(text)
     return to_london(dt.datetime.fromisoformat(text))
 
 
+@functools.lru_cache(maxsize=65536)
 def due_micros(due: dt.date | dt.datetime) -> int:
     """The last microsecond at which an obligation is still not overdue."""
     if isinstance(due, dt.datetime):

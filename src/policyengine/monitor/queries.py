@@ -60,6 +60,19 @@ class Queries:
         """Every target (something "normally" done within a period) past it at ``as_of``."""
         return self._late(("target",), as_of, case_type, policy, limit)
 
+    def count_overdue(self, as_of: dt.datetime | dt.date | str | None = None, *,
+                      case_type: str | Sequence[str] | None = None, policy: str | None = None,
+                      kind: str = "duty") -> int:
+        """How many duties (``kind="target"``: targets) are overdue (past target) at ``as_of``:
+        counted by the index, nothing built."""
+        with self._lock:
+            self._check_open()
+            moment = self._as_of(as_of)
+            if moment is None:
+                return 0
+            return self._store.count_overdue(micros(moment), (kind,),
+                                             self._types(case_type, policy))
+
     def _late(self, kinds: tuple[str, ...], as_of: Any, case_type: Any, policy: str | None,
               limit: int | None) -> list[Obligation]:
         with self._lock:
@@ -69,8 +82,9 @@ class Queries:
                 return []
             rows = self._store.overdue(micros(moment), kinds, self._types(case_type, policy),
                                        limit)
+            late = {"duty": "overdue", "target": "past_target"}[kinds[0]]
             return [self._views.obligation(r.case_id, self._lifecycles[r.case_type], r.entry,
-                                           moment) for r in rows]
+                                           moment, late) for r in rows]
 
     def due_between(self, start: dt.datetime | dt.date | str, end: dt.datetime | dt.date | str,
                     *, as_of: dt.datetime | dt.date | str | None = None,

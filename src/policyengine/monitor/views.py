@@ -8,6 +8,7 @@ when first asked for, without reading the case's events.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ _CLOSED_WORDS = {"discharged": "discharged", "discharged_late": "discharged afte
                  "cancelled": "cancelled", "lapsed": "lapsed: the case closed first"}
 
 
+@functools.lru_cache(maxsize=65536)
 def _moment(text: str) -> dt.datetime:
     return to_london(dt.datetime.fromisoformat(text))
 
@@ -52,9 +54,11 @@ class Views:
         return note.to_dict() if note is not None else None
 
     def obligation(self, case_id: str, lc: CompiledLifecycle, entry: Mapping[str, Any],
-                   as_of: dt.datetime | None) -> Obligation:
+                   as_of: dt.datetime | None, status: str | None = None) -> Obligation:
+        """An obligation as of ``as_of``; ``status`` when the index already says it."""
         spec = lc.obligations[entry["name"]]
-        status = status_as_of(spec.kind, entry, as_of)
+        if status is None:
+            status = status_as_of(spec.kind, entry, as_of)
         closed = entry.get("closed_at") is not None and status == entry["status"] \
             and status not in ("open", "awaiting_judgement")
         closed_at = _moment(entry["closed_at"]) if closed else None

@@ -127,6 +127,10 @@ class Store:
                 limit: int | None) -> list[ObligationRow]:
         raise NotImplementedError
 
+    def count_overdue(self, as_of: int, kinds: Sequence[str],
+                      case_types: Sequence[str] | None) -> int:
+        raise NotImplementedError
+
     def due_between(self, start: int, end: int, as_of: int, kinds: Sequence[str],
                     case_types: Sequence[str] | None, limit: int | None) -> list[ObligationRow]:
         raise NotImplementedError

@@ -267,6 +267,20 @@ class SQLStore(Store):
     def overdue(self, as_of: int, kinds: Sequence[str], case_types: Sequence[str] | None,
                 limit: int | None) -> list[ObligationRow]:
         """Obligations past due at ``as_of`` and still open then (opened by then, closed after)."""
+        now, later, params = self._late_sql(as_of, kinds, case_types)
+        return self._rows(f"{_OB}{now} UNION ALL {_OB}{later} ORDER BY due_us, case_id, ob_id",
+                          params, limit)
+
+    def count_overdue(self, as_of: int, kinds: Sequence[str],
+                      case_types: Sequence[str] | None) -> int:
+        now, later, params = self._late_sql(as_of, kinds, case_types)
+        one = "SELECT ob_id FROM pe_obligations WHERE "
+        return int(self.execute(f"SELECT COUNT(*) FROM ({one}{now} UNION ALL {one}{later}) AS late",
+                                params).fetchone()[0])
+
+    def _late_sql(self, as_of: int, kinds: Sequence[str],
+                  case_types: Sequence[str] | None) -> tuple[str, str, list[Any]]:
+        """The conditions of what was late at ``as_of``: open then, and closed since."""
         params: list[Any] = []
         p = self.P
         open_now = (f"closed_at_us IS NULL AND due_us IS NOT NULL AND due_us < {p} AND "
@@ -277,8 +291,7 @@ class SQLStore(Store):
                         f"AND due_us < {p} AND opened_at_us <= {p} AND judgement = 0")
         params += [as_of, as_of, as_of]
         closed_later += self._filters(kinds, case_types, params)
-        sql = f"{_OB}{open_now} UNION ALL {_OB}{closed_later} ORDER BY due_us, case_id, ob_id"
-        return self._rows(sql, params, limit)
+        return open_now, closed_later, params
 
     def due_between(self, start: int, end: int, as_of: int, kinds: Sequence[str],
                     case_types: Sequence[str] | None, limit: int | None) -> list[ObligationRow]:
