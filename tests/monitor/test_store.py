@@ -182,3 +182,31 @@ def test_an_unknown_store_is_a_clear_error(policies: PolicySet, tmp_path: Path) 
         Monitor(policies, store=tmp_path / "missing" / "cases.db")
     with pytest.raises(StoreError, match="cannot connect"):
         Monitor(policies, store="postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_without_psycopg_a_postgres_store_says_how_to_install(
+    policies: PolicySet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from policyengine.monitor import POSTGRES_HINT, MonitorUnavailableError
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    with pytest.raises(MonitorUnavailableError) as info:
+        Monitor(policies, store="postgresql://pe@127.0.0.1:1/none")
+    assert POSTGRES_HINT in str(info.value)
+
+
+def test_missing_postgres_binaries_fail_unless_a_developer_opts_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from . import pg_server
+
+    monkeypatch.setattr(pg_server, "pg_bin", lambda: None)
+    monkeypatch.delenv(pg_server.SKIP_ENV, raising=False)
+    with pytest.raises(pytest.fail.Exception, match="apt-get install postgresql"), \
+            pg_server.postgres_server():
+        pass
+    monkeypatch.setenv(pg_server.SKIP_ENV, "1")
+    with pytest.raises(pytest.skip.Exception), pg_server.postgres_server():
+        pass
