@@ -33,6 +33,11 @@ def test_wheel_carries_the_bundled_policies(built: Path) -> None:
         assert f"policyengine/_bundled/{policy}.yaml" in names
         assert f"policyengine/_bundled/scenarios/{policy}.yaml" in names
     assert "policyengine/py.typed" in names
+    # the editor schemas, where the bundled policies' schema line points (../schemas/), and the
+    # render templates
+    assert "policyengine/schemas/policy.schema.json" in names
+    assert "policyengine/schemas/scenario.schema.json" in names
+    assert "policyengine/render/templates/policy.html.j2" in names
 
 
 def test_sdist_carries_what_its_tests_need(built: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FactsError, PolicyEngineError, PolicyError, Problem
-from .policyset import BUNDLED_POLICIES, PolicySet, load_policies
+from .policyset import BUNDLED_POLICIES, PolicySet, load_policies, load_policies_for
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -63,7 +63,7 @@ def _policies(args: argparse.Namespace) -> PolicySet:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    policies = _policies(args)
+    policies = load_policies_for(args.policy, args.policies)
     facts = _read_facts(args.facts) if args.facts else {}
     decision = policies.decide(args.policy, args.decision, facts, args.as_of)
     print(decision.to_json())
@@ -73,7 +73,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from .present import explain_text
 
-    policies = _policies(args)
+    policies = load_policies_for(args.policy, args.policies)
     facts = _read_facts(args.facts) if args.facts else {}
     decision = policies.decide(args.policy, args.decision, facts, args.as_of, full_trace=True)
     print(explain_text(decision, policies.policy(args.policy)), end="")
@@ -87,9 +87,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [BUNDLED_POLICIES]
     problems = 0
     files = 0
+    found: list[Any] = []  # the problems, for --json
+    emit = _collecting(found) if args.json else print
     for root in paths:
         if not root.exists():
-            print(f"{root}:0:0: no such file or directory")
+            emit(Problem(str(root), 0, 0, "no such file or directory"))
             problems += 1
             continue
         for file in policy_files(root):
@@ -98,29 +100,55 @@ def cmd_check(args: argparse.Namespace) -> int:
                 policy = compile_policy_file(file)
             except PolicyError as exc:
                 for problem in exc.problems:
-                    print(problem)
+                    emit(problem)
                 problems += len(exc.problems)
                 continue
+            if args.require_signoff:
+                from .interpretations import signoff_problems
+
+                unsigned = signoff_problems(policy)
+                for problem in unsigned:
+                    emit(problem)
+                problems += len(unsigned)
             if args.sources is not None:
                 result = check_quotes(policy, Path(args.sources))
                 for problem in result.problems:
-                    print(problem)
+                    emit(problem)
                 problems += len(result.problems)
                 if not result.problems:
-                    print(f"{file}: {result.checked} quotes found in their documents")
+                    emit(f"{file}: {result.checked} quotes found in their documents")
+    if args.json:
+        print(json.dumps({"files": files, "problems": found, "ok": not problems}, indent=2,
+                          ensure_ascii=False))
+        return EXIT_FAILED if problems else EXIT_OK
     print(f"checked {files} policy file(s): {problems} problem(s)")
     return EXIT_FAILED if problems else EXIT_OK
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    from .present import list_text
+def _collecting(found: list[Any]) -> Any:
+    """A stand-in for print under --json: problems are kept as data, other lines dropped."""
 
+    def keep(item: Any, *_: Any, **__: Any) -> None:
+        if isinstance(item, Problem):
+            found.append({"file": item.file, "line": item.line, "column": item.column,
+                          "message": item.message})
+
+    return keep
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .present import list_dict, list_text
+
+    if args.json:
+        print(json.dumps(list_dict(_policies(args)), indent=2, ensure_ascii=False))
+        return EXIT_OK
     print(list_text(_policies(args)), end="")
     return EXIT_OK
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .scenarios import coverage, policy_dirs_for, run_scenarios
+    from .scenario_report import run_dict, write_junit
+    from .scenarios import coverage, policy_dirs_for, run_scenarios, selected
 
     paths = [Path(p) for p in args.paths] or [Path(args.policies or BUNDLED_POLICIES)]
     for path in paths:
@@ -128,7 +156,16 @@ def cmd_test(args: argparse.Namespace) -> int:
             raise PolicyError(Problem(str(path), 1, 1, "no such file or directory"))
     # the scenarios of DIR run against DIR's own policies (unless --policies says otherwise)
     policies = load_policies(args.policies if args.policies else policy_dirs_for(paths))
-    run = run_scenarios(paths, policies)
+    run = run_scenarios(paths, policies, selected(args.k))
+    if args.junit:
+        try:
+            write_junit(run, Path(args.junit))
+        except OSError as exc:
+            raise PolicyEngineError(f"cannot write {args.junit}: {exc.strerror}") from None
+    if args.json:
+        report = run_dict(run, coverage(run, policies) if args.coverage else None)
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_OK if report["ok"] else EXIT_FAILED
     for problem in run.problems:
         print(problem)
     for result in run.results:
@@ -158,10 +195,20 @@ def cmd_test(args: argparse.Namespace) -> int:
     return EXIT_FAILED if run.failed else EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Version(argparse.Action):
+    """``--version``, looking the installed version up only when asked (it costs a start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"policyengine {engine_version()} (housing-policyengine)")
+        parser.exit()
+
+
+def build_parser(optional_commands: bool = True) -> argparse.ArgumentParser:
     parser = _Parser(prog="policyengine", description=__doc__.split("\n\n")[0] if __doc__ else "")
-    parser.add_argument("--version", action="version",
-                        version=f"policyengine {engine_version()} (housing-policyengine)")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def policies_option(p: argparse.ArgumentParser) -> None:
@@ -181,25 +228,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*")
     p.add_argument("--sources", metavar="DIR", default=None,
                    help="also check every quote against the documents in DIR")
+    p.add_argument("--require-signoff", action="store_true",
+                   help="fail while any interpretation is not signed off")
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
 
     p = sub.add_parser("list", help="list policies, their decisions and facts")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
     policies_option(p)
 
     p = sub.add_parser("test", help="run the YAML scenario tests")
     p.add_argument("paths", nargs="*", help="scenario files or directories (default: policies/)")
     p.add_argument("--coverage", action="store_true", help="report rules and clauses not exercised")
     p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("-k", metavar="PATTERN", default=None,
+                   help="run only scenarios whose 'policy.decision: name' contains PATTERN")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--junit", metavar="FILE", default=None,
+                   help="also write the results as JUnit XML to FILE")
     policies_option(p)
 
-    _add_optional_commands(sub, policies_option)
+    if optional_commands:
+        _add_optional_commands(sub, policies_option)
     return parser
 
 
 def _add_optional_commands(sub: Any, policies_option: Any) -> None:
-    """Commands that live in their own modules (verify, monitor, replay, serve)."""
+    """Commands that live in their own modules (verify, monitor, replay, serve, decide-many)."""
     import importlib
 
-    for name in ("verify", "monitor", "replay_log", "serve"):
+    for name in ("verify", "monitor", "replay_log", "serve", "interpretations",
+                 "jsonschema_export", "fmt", "diff", "render", "batch.cli"):
         try:
             module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:
@@ -220,7 +278,9 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        parser = build_parser()
+        words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+        # a core command needs no optional module imported (each costs start-up time)
+        parser = build_parser(optional_commands=not words or words[0] not in COMMANDS)
         args = parser.parse_args(argv)
         handler = getattr(args, "handler", None) or COMMANDS[args.command]
         code: int = handler(args)

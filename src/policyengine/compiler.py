@@ -9,9 +9,12 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+from . import __version__
 from .calendars import WorkingCalendar, calendar_for
+from .decision import DecisionContext, DecisionSummary
 from .errors import PolicyError, Problem, did_you_mean
 from .expressions import (
     CompileError,
@@ -25,7 +28,9 @@ from .expressions import (
 )
 from .facts import ALL_KINDS, MOMENT, FactsValidator, ValueType
 from .load import LoadedYaml, Path_, load_yaml_file, load_yaml_text
-from .schema import Citation, FactType, PolicyFile, Rule, parse_policy
+from .ruleindex import RuleIndex, build_index
+from .schema import Citation, FactType, Interpretation, PolicyFile, Rule, parse_policy
+from .values import FrozenDict, freeze
 
 #: Top-level sections a caller's section compiler compiles (the compiler imports none of them).
 SECTIONS_COMPILED_ELSEWHERE = ("lifecycles",)
@@ -84,16 +89,21 @@ class CompiledRule:  # frozen, with cached views computed on first use
     description: str | None
 
     @functools.cached_property
-    def citation_dicts(self) -> tuple[dict[str, Any], ...]:
-        return tuple(c.to_dict() for c in self.citations)
+    def citation_dicts(self) -> tuple[FrozenDict[str, Any], ...]:
+        return tuple(freeze(c.to_dict()) for c in self.citations)
 
     @functools.cached_property
-    def consideration_dicts(self) -> tuple[dict[str, Any], ...]:
-        return tuple(n.to_dict() for n in self.considerations)
+    def consideration_dicts(self) -> tuple[FrozenDict[str, Any], ...]:
+        return tuple(freeze(n.to_dict()) for n in self.considerations)
 
     @functools.cached_property
-    def requirement_dicts(self) -> tuple[dict[str, Any], ...]:
-        return tuple(n.to_dict() for n in self.requirements)
+    def requirement_dicts(self) -> tuple[FrozenDict[str, Any], ...]:
+        return tuple(freeze(n.to_dict()) for n in self.requirements)
+
+    @functools.cached_property
+    def outcome_fns(self) -> tuple[tuple[str, Any], ...]:
+        """``(outcome name, compiled value)`` pairs, as the evaluator calls them."""
+        return tuple((key, expr.fn) for key, expr in self.then)
 
     @functools.cached_property
     def note_citations(self) -> tuple[CompiledCitation, ...]:
@@ -106,6 +116,14 @@ class InterpretationNote:
     value: Any
     note: str
     signed_off: bool
+    signed_off_by: str | None = None
+    signed_off_on: dt.date | None = None
+
+    @classmethod
+    def from_spec(cls, name: str, spec: Interpretation) -> InterpretationNote:
+        signed = spec.signed_off or None
+        return cls(name, freeze(spec.value), spec.note, signed is not None,
+                   signed.by if signed else None, signed.on if signed else None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,29 +131,92 @@ class InterpretationNote:
             "value": _jsonable(self.value),
             "note": self.note,
             "signed_off": self.signed_off,
+            "signed_off_by": self.signed_off_by,
+            "signed_off_on": self.signed_off_on.isoformat() if self.signed_off_on else None,
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class CompiledDecision:
     policy: CompiledPolicy
     name: str
     description: str
-    facts: dict[str, ValueType]
-    outcomes: dict[str, ValueType]
+    facts: Mapping[str, ValueType]
+    outcomes: Mapping[str, ValueType]
     hit_policy: str
     rules: tuple[CompiledRule, ...]
     validator: FactsValidator
     # indices of the rules that are exceptions to each rule
-    exceptions: dict[int, tuple[int, ...]]
+    exceptions: Mapping[int, tuple[int, ...]]
     # the order in which rules are settled: exceptions before the rules they override
     settle_order: tuple[int, ...]
     invariants: tuple[Any, ...] = ()
     line: int = 0
     fact_checks: tuple[tuple[Cond, str, str], ...] = ()
+    # What follows is derived from the fields above, when first needed (so that a copy made
+    # with dataclasses.replace derives its own).
+
+    @functools.cached_property
+    def where(self) -> str:
+        return f"{self.policy.id}.{self.name}"
+
+    @functools.cached_property
+    def context(self) -> DecisionContext:
+        """What every Decision of this decision shares (names, provenance)."""
+        policy = self.policy
+        return DecisionContext(policy.id, self.name, policy.about.version, policy.sha256,
+                               policy.file_name, freeze(policy.calendar_record), __version__)
+
+    @functools.cached_property
+    def index(self) -> RuleIndex | None:
+        """The rules by the facts they test for equality (large decisions only)."""
+        return build_index([dict(r.condition.equality) for r in self.rules])
+
+    @functools.cached_property
+    def _summaries(self) -> dict[Any, DecisionSummary]:
+        """The evaluator's cache: one summary (trace, citations, ...) per set of rules fired."""
+        return {}
+
+    @functools.cached_property
+    def fact_check_fns(self) -> tuple[Any, ...]:
+        """The fact checks' compiled conditions, in order."""
+        return tuple(check.fn for check, _, _ in self.fact_checks)
+
+    @functools.cached_property
+    def conditions(self) -> tuple[Any, ...]:
+        """The rules' compiled conditions, in order."""
+        return tuple(rule.condition.fn for rule in self.rules)
+
+    @functools.cached_property
+    def overrides(self) -> tuple[tuple[int, tuple[int, ...]], ...]:
+        """``(rule, its exceptions)`` in the order rules are settled (exceptions first)."""
+        return tuple((i, self.exceptions[i]) for i in self.settle_order if i in self.exceptions)
+
+    @functools.cached_property
+    def mode(self) -> str:
+        """How the evaluator runs it: 'first', 'unique' or 'collect' rule by rule, or 'settle'
+        (exceptions: every condition first)."""
+        return "settle" if self.exceptions else self.hit_policy
 
 
-@dataclass
+@dataclass(frozen=True)
+class PolicyAbout:
+    """What decisions read of a policy's own description, taken when it is compiled."""
+
+    organisation: str
+    title: str
+    version: str
+    status: str
+    status_note: str | None
+    issued: dt.date | None
+    review_due: dt.date | None
+    review_note: str | None
+    interpretations: tuple[str, ...]
+    cite: tuple[CompiledCitation, ...]
+    line: int
+
+
+@dataclass(frozen=True)
 class CompiledPolicy:
     id: str
     file: str
@@ -145,22 +226,32 @@ class CompiledPolicy:
     loaded: LoadedYaml
     calendar: WorkingCalendar
     closes_at: dt.time | None
-    interpretations: dict[str, InterpretationNote]
-    decisions: dict[str, CompiledDecision] = field(default_factory=dict)
+    interpretations: Mapping[str, InterpretationNote]
+    decisions: Mapping[str, CompiledDecision] = field(default_factory=dict)
     # case lifecycles by name, filled by the "lifecycles" section compiler that the loader
     # passes in (policyengine.lifecycle; typed there by lifecycles_of); run by policyengine.monitor
-    lifecycles: dict[str, Any] = field(default_factory=dict)
+    lifecycles: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def meta(self) -> Any:
         return self.spec.policy
 
     @functools.cached_property
+    def about(self) -> PolicyAbout:
+        """The policy's description as decisions read it (taken when compiled)."""
+        meta = self.spec.policy
+        return PolicyAbout(
+            meta.organisation, meta.title, meta.version, meta.status, meta.status_note,
+            meta.issued, meta.review_due, meta.review_note, tuple(meta.interpretations),
+            tuple(self.citation(c) for c in meta.cite), self.loaded.position(("policy",)).line,
+        )
+
+    @functools.cached_property
     def file_name(self) -> str:
         return Path(self.file).name
 
     @functools.cached_property
-    def calendar_record(self) -> dict[str, Any]:
+    def calendar_record(self) -> FrozenDict[str, Any]:
         """The calendar a decision used, as recorded in ``Decision.to_dict()``."""
         record: dict[str, Any] = {
             "nation": self.calendar.nation,
@@ -173,11 +264,20 @@ class CompiledPolicy:
             record["open_days"] = [d.isoformat() for d in spec.open_days]
         if self.closes_at is not None:
             record["office_closes_at"] = self.closes_at.strftime("%H:%M")
-        return record
+        frozen: FrozenDict[str, Any] = freeze(record)
+        return frozen
 
     @functools.cached_property
-    def interpretation_dicts(self) -> dict[str, dict[str, Any]]:
-        return {name: note.to_dict() for name, note in self.interpretations.items()}
+    def interpretation_dicts(self) -> FrozenDict[str, FrozenDict[str, Any]]:
+        notes: FrozenDict[str, FrozenDict[str, Any]] = freeze(
+            {name: note.to_dict() for name, note in self.interpretations.items()}
+        )
+        return notes
+
+    @functools.cached_property
+    def _warnings_cache(self) -> dict[dt.date, tuple[str, ...]]:
+        """The evaluator's cache of the policy's warnings, by decision date."""
+        return {}
 
     def citation(self, cite: Citation) -> CompiledCitation:
         return CompiledCitation(
@@ -313,7 +413,7 @@ class _Compiler:
             self.fail((*path, "quote"), "a citation quotes the clause it encodes (8+ characters)")
 
     # ------------------------------------------------------------- policy
-    def compile(self, file: str, text: str) -> CompiledPolicy:
+    def compile(self, file: str, text: str, *, decisions_only: bool = False) -> CompiledPolicy:
         spec = self.spec
         for name, ft in spec.types.items():
             try:
@@ -338,10 +438,10 @@ class _Compiler:
             self._use_interpretation(ref, ("policy", "interpretations", i))
         calendar = calendar_for(spec.policy.nation,
                                 spec.calendar.closure_days, spec.calendar.open_days)
-        interps = {
-            name: InterpretationNote(name, i.value, i.note, i.signed_off)
+        interps = MappingProxyType({
+            name: InterpretationNote.from_spec(name, i)
             for name, i in spec.interpretations.items()
-        }
+        })
         policy = CompiledPolicy(
             id=spec.policy.id,
             file=file,
@@ -353,6 +453,8 @@ class _Compiler:
             closes_at=closes_at,
             interpretations=interps,
         )
+        decisions: dict[str, CompiledDecision] = {}
+        object.__setattr__(policy, "decisions", decisions)  # filled as each compiles
         for dname in spec.decisions:
             path: Path_ = ("decisions", dname)
             if dname in BUILTIN_DECISIONS:
@@ -361,17 +463,26 @@ class _Compiler:
                 continue
             compiled = self.compile_decision(policy, dname, path)
             if compiled is not None:
-                policy.decisions[dname] = compiled
-        for compile_section in self.sections.values():
-            compile_section(self, policy)
-        for key in SECTIONS_COMPILED_ELSEWHERE:
-            if self.loaded.data.get(key) and key not in self.sections:
-                self.fail((key,), f"the '{key}' section is compiled by policyengine.{key[:-1]}: "
-                                  "load this file with policyengine.load_policies or "
-                                  "policyengine.policyset.compile_policy_file", key=True)
+                decisions[dname] = compiled
+        if not decisions_only:
+            for compile_section in self.sections.values():
+                compile_section(self, policy)
+            for key in SECTIONS_COMPILED_ELSEWHERE:
+                if self.loaded.data.get(key) and key not in self.sections:
+                    self.fail((key,), f"the '{key}' section is compiled by "
+                                      f"policyengine.{key[:-1]}: load this file with "
+                                      "policyengine.load_policies or "
+                                      "policyengine.policyset.compile_policy_file", key=True)
         if self.problems:  # unused names are only meaningful once everything else compiles
             self.problems.sort(key=lambda p: (p.line, p.column))
             raise PolicyError(self.problems)
+        object.__setattr__(policy, "decisions", MappingProxyType(decisions))
+        # what decisions read of the file, taken now: later changes to the parsed file (spec,
+        # loaded) change no decision
+        for part in ("about", "calendar_record", "interpretation_dicts", "file_name"):
+            getattr(policy, part)
+        if decisions_only:  # names only the lifecycles use would look unused
+            return policy
         for name in spec.interpretations:
             if name not in self.used_interpretations:
                 self.fail(("interpretations", name),
@@ -437,7 +548,7 @@ class _Compiler:
             loaded=self.loaded,
             facts=facts,
             outcomes=outcomes,
-            interpretations={k: v.value for k, v in self.spec.interpretations.items()},
+            interpretations={k: freeze(v.value) for k, v in self.spec.interpretations.items()},
         )
         checks: list[tuple[Cond, str, str]] = []
         for ci, check in enumerate(dspec.fact_checks):
@@ -500,17 +611,20 @@ class _Compiler:
                                   "under the 'first' hit policy an exception must come before "
                                   "the rule it overrides")
         line = self.loaded.position(path, key=True)
-        validator = FactsValidator(self.spec.policy.id, dname, facts)
+        # facts no expression reads value by value are converted only when a decision's facts
+        # are read
+        validator = FactsValidator(self.spec.policy.id, dname, facts,
+                                   deferred=set(facts) - scope.read_facts)
         return CompiledDecision(
             policy=policy,
             name=dname,
             description=dspec.description,
-            facts=facts,
-            outcomes=outcomes,
+            facts=MappingProxyType(facts),
+            outcomes=MappingProxyType(outcomes),
             hit_policy=dspec.hit_policy,
             rules=tuple(rules),
             validator=validator,
-            exceptions={k: tuple(v) for k, v in exceptions.items()},
+            exceptions=MappingProxyType({k: tuple(v) for k, v in exceptions.items()}),
             settle_order=tuple(order),
             invariants=tuple(dspec.invariants),
             line=line.line,
@@ -629,16 +743,28 @@ def _settle_order(n: int, exceptions: Mapping[int, list[int]]) -> list[int] | No
 
 
 def compile_policy_text(
-    text: str, file: str, sections: Mapping[str, SectionCompiler] | None = None
+    text: str, file: str, sections: Mapping[str, SectionCompiler] | None = None, *,
+    sha256: str | None = None,
 ) -> CompiledPolicy:
+    """The compiled policy in ``text``, its further ``sections`` compiled by the compilers given
+    (policyengine.policyset.compile_policy_text gives them all). ``sha256`` is the digest to
+    record for it (the file's bytes, when the text was read from a file elsewhere); by default
+    that of the text's UTF-8."""
     loaded = load_yaml_text(text, file)
+    if sha256 is not None:
+        loaded.sha256 = sha256
     spec = parse_policy(loaded)
     return _Compiler(loaded, spec, sections).compile(file, text)
 
 
 def compile_policy_file(
-    path: Path, sections: Mapping[str, SectionCompiler] | None = None
+    path: Path, sections: Mapping[str, SectionCompiler] | None = None, *,
+    decisions_only: bool = False,
 ) -> CompiledPolicy:
+    """The compiled policy in ``path``, its further ``sections`` compiled by the compilers given.
+    With ``decisions_only`` its case lifecycles are left out (and not checked), for a process
+    that only takes decisions."""
     loaded = load_yaml_file(path)
     spec = parse_policy(loaded)
-    return _Compiler(loaded, spec, sections).compile(str(path), loaded.text)
+    return _Compiler(loaded, spec, sections).compile(str(path), loaded.text,
+                                                     decisions_only=decisions_only)

@@ -115,6 +115,8 @@ def add_months(day: date, months: int) -> date:
     month = month_index + 1
     if not date.min.year <= year <= date.max.year:
         raise ValueError(f"{day.isoformat()} plus {months} months is outside the supported dates")
+    if day.day <= 28:  # every month has it
+        return day.replace(year=year, month=month)
     last = _gregorian.monthrange(year, month)[1]
     return day.replace(year=year, month=month, day=min(day.day, last))
 

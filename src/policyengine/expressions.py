@@ -26,12 +26,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .calendars import WorkingCalendar
-from .durations import UNITS, Duration, add_duration, parse_duration
+from .durations import (
+    LONDON,
+    UNITS,
+    Duration,
+    add_duration,
+    add_months,
+    parse_duration,
+    received_day,
+    to_london,
+)
 from .errors import FactsError, Problem, did_you_mean
 from .facts import ANY, BOOL, DATE, DATETIME, INT, MOMENT, STRING, ValueType
 from .load import LoadedYaml, Path_
@@ -78,6 +88,11 @@ class Cond:
     text: str
     interpretations: frozenset[str] = frozenset()
     facts: frozenset[str] = frozenset()
+    #: facts this condition requires to equal one of some values: when a fact's value is not
+    #: among them, the condition is false, and evaluating it would have raised nothing
+    equality: tuple[tuple[str, frozenset[Any]], ...] = ()
+    #: evaluating it never raises (a plain test of a fact)
+    safe: bool = False
 
 
 class CompileError(Exception):
@@ -92,23 +107,24 @@ def _always(env: Env) -> bool:
     return True
 
 
-ALWAYS = Cond(_always, "always")
+ALWAYS = Cond(_always, "always", safe=True)
 
+# the operator module's functions: the same comparisons, called without a Python frame
 COMPARISONS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
-    "on_or_before": (lambda a, b: a <= b, "is on or before"),
-    "before": (lambda a, b: a < b, "is before"),
-    "on_or_after": (lambda a, b: a >= b, "is on or after"),
-    "after": (lambda a, b: a > b, "is after"),
-    "equal": (lambda a, b: a == b, "equals"),
-    "more_than": (lambda a, b: a > b, "is more than"),
-    "at_least": (lambda a, b: a >= b, "is at least"),
+    "on_or_before": (operator.le, "is on or before"),
+    "before": (operator.lt, "is before"),
+    "on_or_after": (operator.ge, "is on or after"),
+    "after": (operator.gt, "is after"),
+    "equal": (operator.eq, "equals"),
+    "more_than": (operator.gt, "is more than"),
+    "at_least": (operator.ge, "is at least"),
 }
 
 ORDER_TESTS: dict[str, tuple[Callable[[int, int], bool], str]] = {
-    "at_least": (lambda a, b: a >= b, "is at least"),
-    "at_most": (lambda a, b: a <= b, "is at most"),
-    "above": (lambda a, b: a > b, "is above"),
-    "below": (lambda a, b: a < b, "is below"),
+    "at_least": (operator.ge, "is at least"),
+    "at_most": (operator.le, "is at most"),
+    "above": (operator.gt, "is above"),
+    "below": (operator.lt, "is below"),
 }
 
 
@@ -125,6 +141,8 @@ class Scope:
     defined_outcomes: set[str] = field(default_factory=set)
     in_condition: bool = False
     outcomes_in_conditions: set[str] = field(default_factory=set)  # rule ids
+    #: facts some expression reads value by value (not only their presence or their length)
+    read_facts: set[str] = field(default_factory=set)
 
     def fail(self, path: Path_, message: str, *, key: bool = False) -> CompileError:
         return CompileError(self.loaded.problem(path, message, key=key))
@@ -218,6 +236,18 @@ def _disjunction(fns: tuple[Pred, ...]) -> Pred:
     return any_of
 
 
+def _conjoined_equality(parts: list[Cond]) -> tuple[tuple[str, frozenset[Any]], ...]:
+    """What a conjunction requires: its parts' requirements, up to the first part that may
+    raise (a test after it might never be reached)."""
+    found: dict[str, frozenset[Any]] = {}
+    for part in parts:
+        for fact, values in part.equality:
+            found[fact] = found[fact] & values if fact in found else values
+        if not part.safe:
+            break
+    return tuple(found.items())
+
+
 def _all_of(parts: list[Cond]) -> Cond:
     parts = [p for p in parts if p is not ALWAYS]
     if not parts:
@@ -229,6 +259,8 @@ def _all_of(parts: list[Cond]) -> Cond:
         " and ".join(p.text for p in parts),
         frozenset().union(*(p.interpretations for p in parts)),
         frozenset().union(*(p.facts for p in parts)),
+        _conjoined_equality(parts),
+        all(p.safe for p in parts),
     )
 
 
@@ -240,6 +272,7 @@ def _any_of(parts: list[Cond]) -> Cond:
         "(" + " or ".join(p.text for p in parts) + ")",
         frozenset().union(*(p.interpretations for p in parts)),
         frozenset().union(*(p.facts for p in parts)),
+        safe=all(p.safe for p in parts),
     )
 
 
@@ -249,7 +282,8 @@ def _negate(part: Cond) -> Cond:
     def negated(env: Env) -> bool:
         return not fn(env)
 
-    return Cond(negated, f"not ({part.text})", part.interpretations, part.facts)
+    return Cond(negated, f"not ({part.text})", part.interpretations, part.facts,
+                safe=part.safe)
 
 
 def _holds(expr: Expr) -> Cond:
@@ -308,10 +342,17 @@ def _fact_test(name: str, spec: Any, path: Path_, scope: Scope) -> Cond:
             raise scope.fail(path, f"a test on '{name}' takes exactly one operator")
         ((op, arg),) = spec.items()
         sub = (*path, op)
-        return _operator_test(name, vt, str(op), arg, sub, scope, facts)
-    if isinstance(spec, list):
-        return _operator_test(name, vt, "in", spec, path, scope, facts)
-    return _operator_test(name, vt, "is", spec, path, scope, facts)
+        test = _operator_test(name, vt, str(op), arg, sub, scope, facts)
+        if op not in ("present", "empty", "count_at_least", "count_below"):
+            scope.read_facts.add(name)
+    else:
+        op = "in" if isinstance(spec, list) else "is"
+        test = _operator_test(name, vt, op, spec, path, scope, facts)
+        scope.read_facts.add(name)
+    # a test of a validated fact never raises
+    return test if test.safe else Cond(
+        test.fn, test.text, test.interpretations, test.facts, test.equality, True
+    )
 
 
 def _operator_test(
@@ -346,7 +387,8 @@ def _operator_test(
                 v = env.facts.get(name, _MISSING)
                 return v is not _MISSING and v == target
 
-            return Cond(equals, f"{name} is {_fmt(arg)}", facts=facts)
+            return Cond(equals, f"{name} is {_fmt(arg)}", facts=facts,
+                        equality=((name, frozenset([target])),), safe=True)
         if not isinstance(arg, list) or not arg:
             raise scope.fail(path, f"'{op}' takes a non-empty list of values")
         for i, item in enumerate(arg):
@@ -358,7 +400,8 @@ def _operator_test(
                 v = env.facts.get(name, _MISSING)
                 return v is not _MISSING and v in members
 
-            return Cond(one_of, f"{name} is one of {_fmt(arg)}", facts=facts)
+            return Cond(one_of, f"{name} is one of {_fmt(arg)}", facts=facts,
+                        equality=((name, members),), safe=True)
 
         def none_of(env: Env) -> bool:
             v = env.facts.get(name, _MISSING)
@@ -551,7 +594,11 @@ def _compile_operator(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
         fn = cond.fn
         return Expr(fn, BOOL, cond.text, cond.interpretations, cond.facts)
     if keys == {"count"}:
-        inner = compile_value(node["count"], (*path, "count"), scope)
+        counted = node["count"]
+        if isinstance(counted, dict) and set(counted) == {"fact"}:
+            inner = _fact_ref(counted["fact"], (*path, "count", "fact"), scope, length_only=True)
+        else:
+            inner = compile_value(counted, (*path, "count"), scope)
         if inner.type.kind != "list":
             raise scope.fail((*path, "count"), "'count' needs a list")
         ifn = inner.fn
@@ -616,13 +663,13 @@ def _common_type(a: ValueType, b: ValueType) -> ValueType | None:
     return None
 
 
-def _fact_ref(name: Any, path: Path_, scope: Scope) -> Expr:
+def _as_of(env: Env) -> dt.date:
+    return env.as_of
+
+
+def _fact_ref(name: Any, path: Path_, scope: Scope, *, length_only: bool = False) -> Expr:
     if name == "as_of":
-
-        def as_of(env: Env) -> dt.date:
-            return env.as_of
-
-        return Expr(as_of, DATE, "the decision date (as_of)")
+        return Expr(_as_of, DATE, "the decision date (as_of)")
     if not isinstance(name, str) or name not in scope.facts:
         known = sorted(scope.facts)
         raise scope.fail(
@@ -631,6 +678,8 @@ def _fact_ref(name: Any, path: Path_, scope: Scope) -> Expr:
             f"{', '.join(known) or '(none)'}",
         )
     vt = scope.facts[name]
+    if not length_only:
+        scope.read_facts.add(name)
 
     def fact(env: Env) -> Any:
         try:
@@ -705,23 +754,32 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
     bfn = base.fn
     from_datetime = unit == "working_days" and base.type.kind == "datetime"
     sign = 1 if adding else -1
-    facts = base.facts
+    # the fact to blame when the result falls outside the supported dates
+    culprit = next(iter(sorted(base.facts)), None) or ("as_of" if bfn is _as_of else None)
 
-    def shift(env: Env, start: Any, duration: Duration) -> Any:
-        try:
+    step = _stepper(unit)
+
+    def shift(env: Env, start: Any, amount: int) -> Any:
+        """The step again through the general function, for its own words about what failed."""
+        duration = Duration(amount, unit)
+        try:  # the general function, for its own words about what went wrong
             return add_duration(start, duration, env.calendar, env.closes_at)
         except (OverflowError, ValueError) as exc:
             raise FactsError(
                 f"{env.where}: {duration} from {start} falls outside the dates this library "
                 f"supports ({exc})",
-                fact=next(iter(facts), None),
+                fact=culprit,
             ) from None
 
     if isinstance(dur, Duration):
-        fixed = Duration(sign * dur.amount, dur.unit)
+        fixed = sign * dur.amount
 
         def arithmetic(env: Env) -> Any:
-            return shift(env, bfn(env), fixed)
+            start = bfn(env)
+            try:
+                return step(start, fixed, env)
+            except (OverflowError, ValueError):
+                return shift(env, start, fixed)
 
         text = f"{dur} {'after' if adding else 'before'} {base.text}"
         facts_used = base.facts
@@ -730,7 +788,11 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
         afn = amount.fn
 
         def arithmetic(env: Env) -> Any:
-            return shift(env, bfn(env), Duration(sign * afn(env), unit))
+            start, amount = bfn(env), sign * afn(env)
+            try:
+                return step(start, amount, env)
+            except (OverflowError, ValueError):
+                return shift(env, start, amount)
 
         text = f"{amount.text} {unit.replace('_', ' ')} {'after' if adding else 'before'} " + (
             base.text
@@ -744,6 +806,37 @@ def _date_arithmetic(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
         facts_used,
         from_datetime or base.uses_working_days_from_datetime,
     )
+
+
+def _stepper(unit: str) -> Callable[[Any, int, Env], Any]:
+    """``add_duration`` for one unit, with the unit's checks done once, at compile time."""
+    if unit == "working_days":
+
+        def working_days(start: Any, n: int, env: Env) -> Any:
+            if isinstance(start, dt.datetime):
+                start = received_day(start, env.calendar, env.closes_at)
+            return env.calendar.add_working_days(start, n)
+
+        return working_days
+    if unit in ("minutes", "hours"):
+        scale = dt.timedelta(minutes=1) if unit == "minutes" else dt.timedelta(hours=1)
+
+        def elapsed(start: Any, n: int, env: Env) -> Any:
+            if not isinstance(start, dt.datetime):
+                raise ValueError("elapsed time needs a date and time")
+            return (to_london(start).astimezone(dt.UTC) + n * scale).astimezone(LONDON)
+
+        return elapsed
+    days = {"days": 1, "weeks": 7}.get(unit)
+    months = 12 if unit == "years" else 1
+
+    def calendar_step(start: Any, n: int, env: Env) -> Any:
+        local = to_london(start).date() if isinstance(start, dt.datetime) else start
+        if days is not None:
+            return local + dt.timedelta(days=n * days)
+        return add_months(local, n * months)
+
+    return calendar_step
 
 
 def _comparison(op: str, arg: Any, path: Path_, scope: Scope) -> Expr:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import gc
+import hashlib
 import importlib.resources
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -22,14 +21,15 @@ from .lifecycle import compile_lifecycles
 SECTIONS: Mapping[str, SectionCompiler] = {"lifecycles": compile_lifecycles}
 
 
-def compile_policy_file(path: Path) -> CompiledPolicy:
-    """Compile one policy file with every section (decisions and lifecycles)."""
-    return compiler.compile_policy_file(path, SECTIONS)
+def compile_policy_file(path: Path, *, decisions_only: bool = False) -> CompiledPolicy:
+    """Compile one policy file with every section (decisions and lifecycles); with
+    ``decisions_only`` its lifecycles are left out (and not checked)."""
+    return compiler.compile_policy_file(path, SECTIONS, decisions_only=decisions_only)
 
 
-def compile_policy_text(text: str, file: str) -> CompiledPolicy:
+def compile_policy_text(text: str, file: str, *, sha256: str | None = None) -> CompiledPolicy:
     """Compile a policy file's text with every section (decisions and lifecycles)."""
-    return compiler.compile_policy_text(text, file, SECTIONS)
+    return compiler.compile_policy_text(text, file, SECTIONS, sha256=sha256)
 
 
 def _bundled_policies() -> Path:
@@ -51,6 +51,8 @@ def today_in_london() -> dt.date:
 
 
 def coerce_as_of(as_of: dt.date | str | None) -> dt.date:
+    if as_of.__class__ is dt.date:
+        return as_of
     if as_of is None:
         return today_in_london()
     if isinstance(as_of, dt.datetime):
@@ -72,6 +74,9 @@ class PolicySet:
 
     def __init__(self, policies: Mapping[str, CompiledPolicy]) -> None:
         self._policies = dict(policies)
+        self._decisions: dict[tuple[str, str], CompiledDecision] = {
+            (p.id, name): d for p in self._policies.values() for name, d in p.decisions.items()
+        }
 
     def __iter__(self) -> Iterator[CompiledPolicy]:
         return iter(self._policies.values())
@@ -89,7 +94,7 @@ class PolicySet:
     def policy(self, name: str) -> CompiledPolicy:
         try:
             return self._policies[name]
-        except KeyError:
+        except (KeyError, TypeError):
             raise UnknownNameError(
                 f"unknown policy '{name}'; loaded policies: {', '.join(self._policies) or 'none'}",
                 name=name,
@@ -103,7 +108,7 @@ class PolicySet:
         compiled = self.policy(policy)
         try:
             return compiled.decisions[decision]
-        except KeyError:
+        except (KeyError, TypeError):
             known = self.decision_names(policy)
             raise UnknownNameError(
                 f"policy '{policy}' has no decision '{decision}'; its decisions: "
@@ -123,6 +128,13 @@ class PolicySet:
     ) -> Decision:
         """Take one decision. ``facts`` are JSON values; ``as_of`` a date (default today)."""
         day = coerce_as_of(as_of)
+        try:
+            compiled = self._decisions.get((policy, decision))
+        except TypeError:  # an unhashable name: the slow path says it is unknown
+            compiled = None
+        if compiled is not None:
+            return evaluate(compiled, facts if facts is not None else {}, day,
+                            full_trace=full_trace)
         if decision == "policy_status":
             if facts:
                 raise FactsError(
@@ -131,8 +143,47 @@ class PolicySet:
                 )
             return evaluate_policy_status(self.policy(policy), day)
         compiled = self.compiled_decision(policy, decision)
-        taken = evaluate(compiled, facts if facts is not None else {}, day, full_trace=full_trace)
-        return dataclasses.replace(taken, full_trace=True) if full_trace else taken
+        return evaluate(compiled, facts if facts is not None else {}, day, full_trace=full_trace)
+
+    def decide_many(
+        self,
+        policy: str,
+        decision: str,
+        table: Any,
+        as_of: dt.date | str | None = None,
+        *,
+        carry: Sequence[str] = (),
+    ) -> Any:
+        """Decide every row of a table at once (the ``batch`` extra): see policyengine.batch."""
+        from .batch import decide_many
+
+        return decide_many(self, policy, decision, table, as_of, carry=carry)
+
+    def __reduce__(self) -> Any:  # travels to other processes (dask) as its files' text
+        return (_rebuild, (tuple(
+            (p.file, p.text, p.sha256, hashlib.sha256(p.text.encode()).hexdigest())
+            for p in self),))
+
+
+def _rebuild(files: tuple[tuple[str, str, str, str], ...]) -> PolicySet:
+    """A policy set from its files' text (once per process), each text checked against the digest
+    it was sent with. Each keeps the sha256 of the file it was read from (its bytes, which may
+    differ from the text's, e.g. in line endings), so a decision taken in another process records
+    the same policy."""
+    cached = _REBUILT.get(files)
+    if cached is not None:
+        return cached
+    policies: dict[str, CompiledPolicy] = {}
+    for file, text, sha256, text_sha256 in files:
+        if hashlib.sha256(text.encode()).hexdigest() != text_sha256:
+            raise PolicyError(Problem(file, 0, 0, "policy text changed in transit (sha256)"))
+        compiled = compile_policy_text(text, file, sha256=sha256)
+        policies[compiled.id] = compiled
+    _REBUILT[files] = rebuilt = PolicySet(policies)
+    return rebuilt
+
+
+_REBUILT: dict[tuple[tuple[str, str, str, str], ...], PolicySet] = {}
 
 
 def policy_files(path: Path) -> list[Path]:
@@ -167,23 +218,37 @@ def load_policies(path: str | Path | Sequence[str | Path] | None = None) -> Poli
             if file.resolve() not in seen:
                 seen.add(file.resolve())
                 files.append(file)
-    # Loading builds many small objects that all stay alive; pausing the cyclic garbage
-    # collector meanwhile saves it scanning them again and again (about a quarter of the time).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _compile_all(files)
-    finally:
-        if was_enabled:
-            gc.enable()
+    return _compile_all(files)
 
 
-def _compile_all(files: list[Path]) -> PolicySet:
+def load_policies_for(policy: str, path: str | Path | None = None) -> PolicySet:
+    """The policies needed to decide with ``policy``: only its own file when the directory has
+    one named after it (``<policy>.yaml``) that declares it, else everything at ``path``.
+
+    What the command line's ``decide`` and ``explain`` load: a new process pays for one policy's
+    decisions, not for every policy beside it nor for case lifecycles it will not follow.
+    """
+    root = BUNDLED_POLICIES if path is None else Path(path)
+    if root.is_dir() and isinstance(policy, str) and policy.isidentifier():
+        for suffix in (".yaml", ".yml"):
+            own = root / f"{policy}{suffix}"
+            if own.is_file():
+                try:
+                    found = _compile_all([own], decisions_only=True)
+                except PolicyError:
+                    break  # load everything, so every problem is reported as load_policies does
+                if policy in found:
+                    return found
+                break
+    return load_policies(path)
+
+
+def _compile_all(files: list[Path], *, decisions_only: bool = False) -> PolicySet:
     compiled: dict[str, CompiledPolicy] = {}
     problems: list[Problem] = []
     for file in files:
         try:
-            policy = compile_policy_file(file)
+            policy = compile_policy_file(file, decisions_only=decisions_only)
         except PolicyError as exc:
             problems.extend(exc.problems)
             continue

@@ -73,7 +73,9 @@ def explain_text(decision: Decision, policy: CompiledPolicy) -> str:
     if decision.interpretations:
         lines += ["", "Interpretations beyond the text (for the policy owner to sign off)"]
         for interp in decision.interpretations:
-            signed = "signed off" if interp["signed_off"] else "not yet signed off"
+            signed = (f"signed off by {interp.get('signed_off_by')} on "
+                      f"{interp.get('signed_off_on')}" if interp["signed_off"]
+                      else "not yet signed off")
             value = json.dumps(interp["value"], ensure_ascii=False)
             lines.append(_wrap(f"- {interp['name']} = {value} ({signed})", "  "))
             lines.append(_wrap(interp["note"], "      "))
@@ -136,3 +138,58 @@ def list_text(policies: PolicySet) -> str:
             lines.append(_wrap(f"obligations: {', '.join(lifecycle.obligations)}", "      "))
         lines.append("")
     return "\n".join(lines)
+
+
+def type_dict(vt: ValueType) -> dict[str, Any]:
+    """A fact or outcome type as JSON, for tools."""
+    out: dict[str, Any] = {"type": vt.kind, "describe": vt.describe(), "optional": vt.optional}
+    if vt.name:
+        out["named_type"] = vt.name
+    if vt.kind == "enum":
+        out["values"] = list(vt.values)
+        out["ordered"] = vt.ordered
+    if vt.of is not None:
+        out["of"] = type_dict(vt.of)
+    if vt.fields:
+        out["fields"] = {k: type_dict(v) for k, v in vt.fields}
+    for key in ("minimum", "maximum"):
+        if getattr(vt, key) is not None:
+            out[key] = getattr(vt, key)
+    return out
+
+
+def list_dict(policies: PolicySet) -> list[dict[str, Any]]:
+    """What ``list`` shows, as JSON (``policyengine list --json``)."""
+    out: list[dict[str, Any]] = []
+    for policy in policies:
+        meta = policy.meta
+        decisions: list[dict[str, Any]] = [{
+            "name": "policy_status", "builtin": True,
+            "description": "Is the policy in force, and is it past its review date?",
+            "facts": {}, "outcomes": {
+                "in_force": type_dict(ValueType("bool")),
+                "document_status": type_dict(ValueType("enum", ("in_force", "draft",
+                                                                "withdrawn"))),
+                "issued": type_dict(ValueType("date", optional=True)),
+                "review_due": type_dict(ValueType("date", optional=True)),
+                "review_overdue": type_dict(ValueType("bool")),
+            },
+        }]
+        for d in policy.decisions.values():
+            decisions.append({
+                "name": d.name, "builtin": False, "description": d.description,
+                "hit_policy": d.hit_policy, "rules": len(d.rules), "line": d.line,
+                "facts": {name: type_dict(vt) for name, vt in d.facts.items()},
+                "outcomes": {name: type_dict(vt) for name, vt in d.outcomes.items()},
+            })
+        out.append({
+            "id": policy.id, "organisation": meta.organisation, "title": meta.title,
+            "version": meta.version, "nation": meta.nation, "status": meta.status,
+            "summary": meta.summary, "file": policy.file, "decisions": decisions,
+            "case_types": [{
+                "case_type": lc.case_type, "description": lc.description,
+                "states": list(lc.states), "events": list(lc.events),
+                "obligations": list(lc.obligations),
+            } for lc in policy.lifecycles.values()],
+        })
+    return out

@@ -8,7 +8,7 @@ that coverage by rule and by cited clause can be reported.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,40 +22,71 @@ from .policyset import PolicySet
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Expectation(_Strict):
+    """What must come out of a scenario's decision (each key listed is checked)."""
+
     status: Literal["decided", "needs_judgement", "not_applicable"] | None = None
+    """decided, needs_judgement or not_applicable (default: not checked)."""
     outcome: dict[str, Any] = {}
+    """Outcome keys that must equal these values (dates YYYY-MM-DD, date-times ISO with offset,
+    lists in order).
+    """
     absent: list[str] = []
+    """Outcome keys that must not be set."""
     fired: list[str] | None = None
+    """Exactly these rules fired, in this order (optional)."""
     interpretations: list[str] = []
-    interpretations_absent: list[str] = []  # interpretations that must not be reported
+    """Interpretations that must be reported (a subset)."""
+    interpretations_absent: list[str] = []
+    """Interpretations that must not be reported."""
     considerations: list[str] = []
+    """Consideration ids that must be listed (a subset)."""
     requirements: list[str] = []
+    """Requirement ids that must be listed (a subset)."""
     warnings: int | None = None
+    """How many warnings the decision carries (optional)."""
 
 
 class ErrorExpectation(_Strict):
+    """The error a scenario's decision must raise."""
+
     kind: Literal["facts", "policy", "unknown_name"]
+    """facts, policy or unknown_name."""
     fact: str | None = None
+    """The fact the error must name (optional)."""
     message_contains: str | None = None
+    """Text the error message must contain (optional)."""
 
 
 class Scenario(_Strict):
+    """One decision with given facts and what must come out."""
+
     name: str
+    """The scenario's name, as a test name: say what it shows."""
     decision: str
+    """The decision to take."""
     as_of: dt.date | None = None
+    """The decision date (YYYY-MM-DD); overrides the file's as_of."""
     facts: dict[str, Any] = {}
+    """The facts, as an app would send them (date-times as quoted strings)."""
     expect: Expectation | None = None
+    """What must come out (a scenario has expect or expect_error)."""
     expect_error: ErrorExpectation | None = None
+    """The error that must be raised instead."""
 
 
 class ScenarioFile(_Strict):
+    """Scenario tests of one policy, run by `policyengine test` and `pytest policies/`."""
+
     policy: str
+    """The id of the policy the scenarios test."""
     as_of: dt.date | None = None
+    """The default decision date of every scenario (YYYY-MM-DD)."""
     scenarios: list[Scenario] = Field(min_length=1)
+    """The scenarios, each a test of its own."""
 
 
 @dataclass
@@ -148,7 +179,19 @@ def _check_error(scenario: Scenario, error: PolicyEngineError | None) -> list[st
     return failures
 
 
-def run_scenario_file(path: Path, policies: PolicySet) -> TestRun:
+def selected(pattern: str | None) -> Callable[[str], bool] | None:
+    """A filter for ``-k PATTERN``: the scenarios whose ``policy.decision: name`` contains it
+    (ignoring case)."""
+    if not pattern:
+        return None
+    wanted = pattern.lower()
+    return lambda full_name: wanted in full_name.lower()
+
+
+def run_scenario_file(
+    path: Path, policies: PolicySet, select: Callable[[str], bool] | None = None
+) -> TestRun:
+    """Run a scenario file's scenarios (those ``select`` accepts by their full name)."""
     run = TestRun()
     try:
         loaded: LoadedYaml = load_yaml_file(path)
@@ -162,32 +205,41 @@ def run_scenario_file(path: Path, policies: PolicySet) -> TestRun:
             run.problems.append(loaded.problem(loc, f"{'.'.join(map(str, loc))}: {err['msg']}"))
         return run
     for i, scenario in enumerate(spec.scenarios):
-        line = loaded.position(("scenarios", i)).line
-        result = ScenarioResult(str(path), line, scenario.name, spec.policy, scenario.decision, [])
-        if (scenario.expect is None) == (scenario.expect_error is None):
-            result.failures.append("a scenario has either 'expect' or 'expect_error'")
-            run.results.append(result)
+        if select is not None and not select(f"{spec.policy}.{scenario.decision}: "
+                                             f"{scenario.name}"):
             continue
-        as_of = scenario.as_of or spec.as_of
-        error: PolicyEngineError | None = None
-        decision: Decision | None = None
-        try:
-            decision = policies.decide(
-                spec.policy, scenario.decision, _json_facts(scenario.facts), as_of
-            )
-        except PolicyEngineError as exc:
-            error = exc
-        if scenario.expect_error is not None:
-            result.failures = _check_error(scenario, error)
-        elif error is not None:
-            result.failures = [f"unexpected {type(error).__name__}: {error}"]
-        else:
-            assert decision is not None
-            result.failures = _check(scenario, decision)
-        if decision is not None:
-            result.fired = decision.fired_rules
-        run.results.append(result)
+        line = loaded.position(("scenarios", i)).line
+        run.results.append(run_scenario(spec, scenario, policies, str(path), line))
     return run
+
+
+def run_scenario(
+    spec: ScenarioFile, scenario: Scenario, policies: PolicySet, file: str, line: int
+) -> ScenarioResult:
+    """Take one scenario's decision and check what came out."""
+    result = ScenarioResult(file, line, scenario.name, spec.policy, scenario.decision, [])
+    if (scenario.expect is None) == (scenario.expect_error is None):
+        result.failures.append("a scenario has either 'expect' or 'expect_error'")
+        return result
+    as_of = scenario.as_of or spec.as_of
+    error: PolicyEngineError | None = None
+    decision: Decision | None = None
+    try:
+        decision = policies.decide(
+            spec.policy, scenario.decision, _json_facts(scenario.facts), as_of
+        )
+    except PolicyEngineError as exc:
+        error = exc
+    if scenario.expect_error is not None:
+        result.failures = _check_error(scenario, error)
+    elif error is not None:
+        result.failures = [f"unexpected {type(error).__name__}: {error}"]
+    else:
+        assert decision is not None
+        result.failures = _check(scenario, decision)
+    if decision is not None:
+        result.fired = decision.fired_rules
+    return result
 
 
 def scenario_files(paths: Iterable[Path]) -> list[Path]:
@@ -222,10 +274,12 @@ def policy_dirs_for(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def run_scenarios(paths: Iterable[Path], policies: PolicySet) -> TestRun:
+def run_scenarios(
+    paths: Iterable[Path], policies: PolicySet, select: Callable[[str], bool] | None = None
+) -> TestRun:
     run = TestRun()
     for path in scenario_files(paths):
-        one = run_scenario_file(path, policies)
+        one = run_scenario_file(path, policies, select)
         run.results.extend(one.results)
         run.problems.extend(one.problems)
     return run

@@ -16,6 +16,7 @@ compiler does not import this package: :mod:`policyengine.policyset` hands it
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from .compile import compile_lifecycles as _compile
@@ -34,15 +35,15 @@ from .model import (
     Rule,
 )
 from .rules import INT64, MAX_BRANCHES, MAX_MATCHING
-from .spec import LifecycleSpec
+from .spec import _LIST_FIELDS, LifecycleSpec
 
 if TYPE_CHECKING:
     from ..compiler import CompiledPolicy, _Compiler
 
 
 def compile_lifecycles(compiler: _Compiler, policy: CompiledPolicy) -> None:
-    """The compiler of the ``lifecycles:`` section: fills ``policy.lifecycles``."""
-    policy.lifecycles = _compile(compiler, policy)
+    """The compiler of the ``lifecycles:`` section: fills ``policy.lifecycles`` (read-only)."""
+    object.__setattr__(policy, "lifecycles", MappingProxyType(_compile(compiler, policy)))
 
 
 def lifecycles_of(policy: CompiledPolicy) -> Mapping[str, CompiledLifecycle]:
@@ -55,6 +56,7 @@ __all__ = [
     "MAX_BRANCHES",
     "MAX_MATCHING",
     "NEW",
+    "_LIST_FIELDS",
     "CompiledDue",
     "CompiledEvent",
     "CompiledLifecycle",

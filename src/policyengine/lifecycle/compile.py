@@ -63,7 +63,7 @@ class LifecycleCompiler(SourceCompiler):
         if spec is None:
             return None
         local = {
-            iname: InterpretationNote(iname, i.value, i.note, i.signed_off)
+            iname: InterpretationNote.from_spec(iname, i)
             for iname, i in spec.interpretations.items()
         }
         for iname in spec.interpretations:

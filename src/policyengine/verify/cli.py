@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from ..policyset import load_policies
 from .report import DEFAULT_EFFORT
@@ -36,12 +38,41 @@ def _seed(text: str) -> int | None:
 def cmd_verify(args: argparse.Namespace) -> int:
     paths: list[str] = list(args.paths) or ([args.policies] if args.policies else [])
     policies = load_policies(paths)
-    report = verify_policies(policies, max_examples=args.effort, seed=args.seed)
+    progress = TerminalProgress(sys.stderr)
+    report = verify_policies(policies, max_examples=args.effort, seed=args.seed,
+                             progress=progress)
+    progress.finish()
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(report.to_text(), end="")
     return 0 if report.ok else 1
+
+
+class TerminalProgress:
+    """Progress on a terminal (``verify: 12/40 decisions, halton_conduct.sanction``), shown only
+    once the run has taken longer than ``after`` seconds, and only when ``stream`` is a tty."""
+
+    def __init__(self, stream: TextIO, after: float = 1.0,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.stream = stream
+        self.after = after
+        self.clock = clock or time.monotonic
+        self.started = self.clock()
+        self.shown = False
+        self.live = stream.isatty()
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        if not self.live or self.clock() - self.started < self.after:
+            return
+        self.stream.write(f"\r\x1b[Kverify: {done}/{total} decisions, {name}")
+        self.stream.flush()
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
 
 
 def add_cli(sub: Any, policies_option: Callable[[argparse.ArgumentParser], None]) -> None:

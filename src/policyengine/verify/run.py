@@ -9,6 +9,7 @@ finding the generated facts refute is dropped.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from ..compiler import CompiledDecision
 from ..errors import PolicyEngineError, PolicyError, Problem
@@ -24,6 +25,9 @@ from .wellformed import Observed, null_is_absent_check, well_formed_check
 class VerifyInputError(PolicyEngineError):
     """Bad input to ``verify`` that is not a policy problem (e.g. a bad ``--effort``)."""
 
+
+#: Told after each decision is checked: (decisions done, decisions in all, "policy.decision").
+Progress = Callable[[int, int, str], None]
 
 #: How to get what the property checks need.
 INSTALL_HINT = "pip install 'housing-policyengine[verify]'"
@@ -44,7 +48,8 @@ def _require_hypothesis() -> None:
 
 
 def verify_policies(
-    policies: PolicySet, *, max_examples: int = DEFAULT_EFFORT, seed: int | None = 0
+    policies: PolicySet, *, max_examples: int = DEFAULT_EFFORT, seed: int | None = 0,
+    progress: Progress | None = None,
 ) -> VerifyReport:
     """Run the static checks, the well-formedness property and the declared invariants.
 
@@ -68,9 +73,11 @@ def verify_policies(
     report = VerifyReport(max_examples=max_examples, seed=seed,
                           policies=tuple(p.id for p in policies))
     budget = min(EXHAUSTIVE_LIMIT, max(2_000, 25 * max_examples))
-    for d in decisions:
+    for done, d in enumerate(decisions, start=1):
         _verify_decision(d, invariants[(d.policy.id, d.name)], report, max_examples, seed,
                          budget)
+        if progress is not None:
+            progress(done, len(decisions), f"{d.policy.id}.{d.name}")
     report.elapsed = time.perf_counter() - started
     return report
 
