@@ -12,9 +12,9 @@ import pytest
 from conftest import POLICIES
 
 from policyengine.cli import main
-from policyengine.compiler import compile_policy_file, compile_policy_text
 from policyengine.diff import diff_policies
 from policyengine.diff.answers import describe_change
+from policyengine.policyset import compile_policy_file, compile_policy_text
 from tests.oracle.reference import ReferenceCalendar
 
 TINY = textwrap.dedent("""\

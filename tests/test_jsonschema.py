@@ -191,7 +191,7 @@ def test_the_good_file_is_good() -> None:
 
 @pytest.mark.parametrize(("what", "old", "new"), BROKEN, ids=[b[0] for b in BROKEN])
 def test_the_schema_rejects_what_the_loader_rejects(what: str, old: str, new: str) -> None:
-    from policyengine.compiler import compile_policy_text
+    from policyengine.policyset import compile_policy_text
 
     assert old in GOOD
     text = GOOD.replace(old, new)

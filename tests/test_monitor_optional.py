@@ -1,4 +1,5 @@
-"""The library without durable_rules: it imports, decides, and says how to get the monitor."""
+"""The library without durable_rules: it imports, decides, runs the Python matcher, and says how
+to get the durable engine."""
 
 from __future__ import annotations
 
@@ -40,14 +41,19 @@ def test_without_durable_the_library_works_and_monitor_says_how_to_install(
     for name in ("durable", "durable.engine", "durable_rules_engine"):
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(MonitorUnavailableError, match=r"housing-policyengine\[monitor\]"):
-        Monitor(policies)
+        Monitor(policies, engine="durable")
+    with Monitor(policies) as monitor:  # the plain-Python matcher needs nothing more
+        assert monitor.engine == "python"
+        assert monitor.post(REPLAY[0]).opened == ("quick_resolution.1",)
     decision = policies.decide("platform_commitments", "complaint_deadlines",
                                {"stage": "formal", "received_at": "2026-03-02T10:00"},
                                "2026-03-02")
     assert decision.outcome["respond_by"] == dt.date(2026, 3, 23)
     events = tmp_path / "events.jsonl"
     events.write_text(json.dumps(REPLAY[0]) + "\n")
-    code = main(["monitor", str(events), "--as-of", "2026-03-10"])
+    assert main(["monitor", str(events), "--as-of", "2026-03-10"]) == 0
+    assert "quick_resolution.1" in capsys.readouterr().out
+    code = main(["monitor", str(events), "--as-of", "2026-03-10", "--engine", "durable"])
     err = capsys.readouterr().err
     assert code == 2
     assert INSTALL_HINT in err

@@ -76,3 +76,14 @@ def test_vendored_install_ignores_a_policies_folder_beside_it(built: Path, tmp_p
     assert names == str(["citizen_persistent_contact", "halton_conduct", "kingdom_relations",
                          "platform_commitments"])
     assert Path(where).resolve().is_relative_to(vendor.resolve())
+
+
+def test_importing_and_deciding_prints_no_warnings() -> None:
+    """The library's users see no third-party notices (holidays 0.62 warns at its import)."""
+    probe = ("import policyengine; policyengine.add_working_days('2026-01-02', 1, 'scotland');"
+             "policyengine.load_policies().decide('halton_conduct', 'appeal_deadline',"
+             " {'notification_received': '2026-04-01'}, as_of='2026-04-01')")
+    done = subprocess.run([sys.executable, "-W", "error", "-c", probe], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""

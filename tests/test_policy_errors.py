@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from policyengine import PolicyError
-from policyengine.compiler import compile_policy_text
+from policyengine.policyset import compile_policy_text
 
 GOOD = textwrap.dedent(
     """\

@@ -49,7 +49,7 @@ def test_every_quote_occurs_in_its_document(policies: PolicySet) -> None:
 def test_a_wrong_quote_is_caught(halton: PolicySet, tmp_path: Path) -> None:
     text = (POLICIES / "halton_conduct.yaml").read_text()
     bad = text.replace("Take appropriate legal action", "Take immediate legal action")
-    from policyengine.compiler import compile_policy_text
+    from policyengine.policyset import compile_policy_text
 
     policy = compile_policy_text(bad, "halton_conduct.yaml")
     result = check_quotes(policy, SEEDS)
@@ -68,7 +68,7 @@ def test_normalise_folds_quotes_dashes_and_space() -> None:
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason="the source documents are not beside the repo")
 def test_a_wrong_quote_in_a_lifecycle_is_caught() -> None:
-    from policyengine.compiler import compile_policy_text
+    from policyengine.policyset import compile_policy_text
 
     text = (POLICIES / "halton_conduct.yaml").read_text()
     wrong = "quote: Any Manager acting against a customer due to breach of this code, shall"

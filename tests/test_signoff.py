@@ -13,8 +13,8 @@ from conftest import POLICIES
 
 from policyengine import PolicyError, load_policies
 from policyengine.cli import main
-from policyengine.compiler import compile_policy_text
 from policyengine.interpretations import policy_interpretations, signoff_problems
+from policyengine.policyset import compile_policy_text
 
 POLICY = textwrap.dedent(
     """\

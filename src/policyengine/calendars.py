@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import warnings
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
@@ -88,8 +89,17 @@ def installed_holidays_version() -> str | None:
 USES_TABLE = installed_holidays_version() == _table.DATA_VERSION
 
 
+def _import_holidays() -> Any:
+    """The ``holidays`` package, imported without the notices some releases print at import
+    (0.62's FutureIncompatibilityWarning about its versioning): they are not the app's concern."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"holidays(\.|$)")
+        import holidays
+    return holidays
+
+
 def _package_years() -> tuple[str, int, int]:
-    import holidays
+    holidays = _import_holidays()
     from holidays.version import __version__
 
     probe = holidays.country_holidays("GB", subdiv="ENG")
@@ -185,7 +195,7 @@ def package_bank_holidays(subdiv: str, first: int, last: int) -> dict[date, str]
     """The bank holidays of ``first``..``last`` as the ``holidays`` package gives them: each year
     asked for on its own (a substitute day for one year may fall in the next), the first name
     given to a day kept. The table is generated with this function."""
-    import holidays
+    holidays = _import_holidays()
 
     found: dict[date, str] = {}
     for year in range(first, last + 1):

@@ -115,8 +115,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .compiler import compile_policy_file
-    from .policyset import policy_files
+    from .policyset import compile_policy_file, policy_files
     from .provenance import check_quotes
 
     paths = _existing(args.paths, "a policy file or directory") or [BUNDLED_POLICIES]

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import __version__
 from .calendars import WorkingCalendar, calendar_for
@@ -32,8 +32,11 @@ from .ruleindex import RuleIndex, build_index
 from .schema import Citation, FactType, Interpretation, PolicyFile, Rule, parse_policy
 from .values import FrozenDict, freeze
 
-if TYPE_CHECKING:
-    from .lifecycle import CompiledLifecycle
+#: Top-level sections a caller's section compiler compiles (the compiler imports none of them).
+SECTIONS_COMPILED_ELSEWHERE = ("lifecycles",)
+#: A compiler of one such section: run after the decisions, before the unused-name checks; it
+#: reports problems through the compiler it is given and records its result on the policy.
+SectionCompiler = Callable[["_Compiler", "CompiledPolicy"], None]
 
 RESERVED_FACTS = ("as_of", "any", "all", "not", "holds", "always")
 BUILTIN_DECISIONS = ("policy_status",)
@@ -225,8 +228,9 @@ class CompiledPolicy:
     closes_at: dt.time | None
     interpretations: Mapping[str, InterpretationNote]
     decisions: Mapping[str, CompiledDecision] = field(default_factory=dict)
-    # case lifecycles (policyengine.lifecycle), by name; followed by policyengine.monitor
-    lifecycles: Mapping[str, CompiledLifecycle] = field(default_factory=dict)
+    # case lifecycles by name, filled by the "lifecycles" section compiler that the loader
+    # passes in (policyengine.lifecycle; typed there by lifecycles_of); run by policyengine.monitor
+    lifecycles: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def meta(self) -> Any:
@@ -337,9 +341,13 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Compiler:
-    def __init__(self, loaded: LoadedYaml, spec: PolicyFile) -> None:
+    def __init__(
+        self, loaded: LoadedYaml, spec: PolicyFile,
+        sections: Mapping[str, SectionCompiler] | None = None,
+    ) -> None:
         self.loaded = loaded
         self.spec = spec
+        self.sections: Mapping[str, SectionCompiler] = sections or {}
         self.problems: list[Problem] = []
         self.used_interpretations: set[str] = set()
         self.used_sources: set[str] = set()
@@ -457,10 +465,14 @@ class _Compiler:
             if compiled is not None:
                 decisions[dname] = compiled
         if not decisions_only:
-            from .lifecycle import compile_lifecycles
-
-            object.__setattr__(policy, "lifecycles",
-                               MappingProxyType(compile_lifecycles(self, policy)))
+            for compile_section in self.sections.values():
+                compile_section(self, policy)
+            for key in SECTIONS_COMPILED_ELSEWHERE:
+                if self.loaded.data.get(key) and key not in self.sections:
+                    self.fail((key,), f"the '{key}' section is compiled by "
+                                      f"policyengine.{key[:-1]}: load this file with "
+                                      "policyengine.load_policies or "
+                                      "policyengine.policyset.compile_policy_file", key=True)
         if self.problems:  # unused names are only meaningful once everything else compiles
             self.problems.sort(key=lambda p: (p.line, p.column))
             raise PolicyError(self.problems)
@@ -732,19 +744,29 @@ def _settle_order(n: int, exceptions: Mapping[int, list[int]]) -> list[int] | No
     return order
 
 
-def compile_policy_text(text: str, file: str, *, sha256: str | None = None) -> CompiledPolicy:
-    """The compiled policy in ``text``. ``sha256`` is the digest to record for it (the file's
-    bytes, when the text was read from a file elsewhere); by default that of the text's UTF-8."""
+def compile_policy_text(
+    text: str, file: str, sections: Mapping[str, SectionCompiler] | None = None, *,
+    sha256: str | None = None,
+) -> CompiledPolicy:
+    """The compiled policy in ``text``, its further ``sections`` compiled by the compilers given
+    (policyengine.policyset.compile_policy_text gives them all). ``sha256`` is the digest to
+    record for it (the file's bytes, when the text was read from a file elsewhere); by default
+    that of the text's UTF-8."""
     loaded = read_yaml_text(text, file)
     if sha256 is not None:
         loaded.sha256 = sha256
     spec = parse_policy(loaded)
-    return _Compiler(loaded, spec).compile(file, text)
+    return _Compiler(loaded, spec, sections).compile(file, text)
 
 
-def compile_policy_file(path: Path, *, decisions_only: bool = False) -> CompiledPolicy:
-    """The compiled policy in ``path``. With ``decisions_only`` its case lifecycles are left out
-    (and not checked), for a process that only takes decisions."""
+def compile_policy_file(
+    path: Path, sections: Mapping[str, SectionCompiler] | None = None, *,
+    decisions_only: bool = False,
+) -> CompiledPolicy:
+    """The compiled policy in ``path``, its further ``sections`` compiled by the compilers given.
+    With ``decisions_only`` its case lifecycles are left out (and not checked), for a process
+    that only takes decisions."""
     loaded = read_yaml_file(path)
     spec = parse_policy(loaded)
-    return _Compiler(loaded, spec).compile(str(path), loaded.text, decisions_only=decisions_only)
+    return _Compiler(loaded, spec, sections).compile(str(path), loaded.text,
+                                                     decisions_only=decisions_only)

@@ -9,19 +9,29 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .compiler import (
-    BUILTIN_DECISIONS,
-    CompiledDecision,
-    CompiledPolicy,
-    compile_policy_file,
-    compile_policy_text,
-)
+from . import compiler
+from .compiler import BUILTIN_DECISIONS, CompiledDecision, CompiledPolicy, SectionCompiler
 from .decision import Decision
 from .durations import LONDON, parse_date
 from .errors import FactsError, PolicyError, Problem, UnknownNameError
 from .evaluate import evaluate, evaluate_policy_status
 from .factproblems import short_name
+from .lifecycle import compile_lifecycles
 from .reprs import short_repr
+
+#: The compilers of a policy file's sections beyond its decisions.
+SECTIONS: Mapping[str, SectionCompiler] = {"lifecycles": compile_lifecycles}
+
+
+def compile_policy_file(path: Path, *, decisions_only: bool = False) -> CompiledPolicy:
+    """Compile one policy file with every section (decisions and lifecycles); with
+    ``decisions_only`` its lifecycles are left out (and not checked)."""
+    return compiler.compile_policy_file(path, SECTIONS, decisions_only=decisions_only)
+
+
+def compile_policy_text(text: str, file: str, *, sha256: str | None = None) -> CompiledPolicy:
+    """Compile a policy file's text with every section (decisions and lifecycles)."""
+    return compiler.compile_policy_text(text, file, SECTIONS, sha256=sha256)
 
 
 def _bundled_policies() -> Path:

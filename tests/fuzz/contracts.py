@@ -20,7 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from policyengine import FactsError, PolicyEngineError, PolicyError
-from policyengine.compiler import CompiledPolicy, compile_policy_text
+from policyengine.compiler import CompiledPolicy
+from policyengine.policyset import compile_policy_text
 
 #: Seconds any one case may take before it counts as a hang.
 SLOW = 20.0

@@ -22,7 +22,7 @@ import pytest
 from sandbox import run_capped
 
 from policyengine import FactsError, PolicyError, load_policies
-from policyengine.compiler import compile_policy_text
+from policyengine.policyset import compile_policy_text
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

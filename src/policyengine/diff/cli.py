@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..compiler import CompiledPolicy, compile_policy_file, compile_policy_text
+from ..compiler import CompiledPolicy
 from ..errors import PolicyEngineError
+from ..policyset import compile_policy_file, compile_policy_text
 from .report import diff_policies
 
 

@@ -1,0 +1,214 @@
+"""An event as it arrives: its envelope checked, its moment read, its values kept in range.
+
+Checked here, before any case is read: the keys, the case id, the type, the optional ``id``,
+``at`` (an ISO 8601 date-time, naive = London), and that nothing in it is a string that is not
+valid Unicode (a lone surrogate) or an integer outside 64 bits: both are refused with a
+:class:`FactsError` naming where, because durable_rules clamps such integers and rejects such
+strings with its own error, and no store can keep them as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..durations import LONDON, format_moment, parse_date, parse_datetime, to_london
+from ..errors import FactProblem, FactsError
+from ..lifecycle import INT64
+from .errors import EventError, MonitorError
+
+EVENT_KEYS = ("case", "case_type", "type", "at", "data", "id")
+MAX_ID = 200
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The parts of an event that need no case to check."""
+
+    case_id: str
+    type: str
+    at: dt.datetime
+    at_text: str
+    ref: str | None
+    case_type: str | None
+    data: Mapping[str, Any]
+
+
+def read_envelope(event: Any) -> Envelope:
+    if not isinstance(event, Mapping):
+        raise EventError("an event is a JSON object with 'case', 'type' and 'at' (and "
+                         "'case_type' when it opens a case, 'data', 'id')")
+    extra = [k for k in event if k not in EVENT_KEYS]
+    if extra:
+        raise EventError(f"unknown key(s) in the event: {', '.join(map(str, extra))}; an "
+                         f"event has {', '.join(EVENT_KEYS)}")
+    check_values(event)
+    case_id = event.get("case")
+    if not isinstance(case_id, str) or not case_id or len(case_id) > MAX_ID:
+        raise EventError(f"the event's 'case' must be a non-empty string (the case id, at "
+                         f"most {MAX_ID} characters); got {case_id!r}")
+    etype = event.get("type")
+    if not isinstance(etype, str) or not etype:
+        raise EventError(f"case {case_id}: the event's 'type' must be a string; got "
+                         f"{etype!r}", case=case_id)
+    ref = event.get("id")
+    if ref is not None and (not isinstance(ref, str) or not ref or len(ref) > MAX_ID):
+        raise EventError(f"case {case_id}: the event's 'id' must be a non-empty string of at "
+                         f"most {MAX_ID} characters", case=case_id, event=etype)
+    if "at" not in event:
+        raise EventError(f"case {case_id}: the '{etype}' event has no 'at' (when it "
+                         "happened)", case=case_id, event=etype)
+    at = event_moment(event["at"], case_id, etype)
+    case_type = event.get("case_type")
+    if case_type is not None and not isinstance(case_type, str):
+        raise EventError(f"case {case_id}: 'case_type' must be a string", case=case_id)
+    data = event.get("data")
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise EventError(f"case {case_id}: the '{etype}' event's 'data' must be an object",
+                         case=case_id, event=etype)
+    return Envelope(case_id, etype, at, format_moment(at), ref, case_type, data)
+
+
+def check_values(event: Mapping[str, Any]) -> None:
+    """Refuse lone surrogates and integers outside 64 bits anywhere in an event."""
+    problems: list[FactProblem] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, str):
+            if not _is_unicode(value):
+                problems.append(FactProblem(path, f"{path} is not valid Unicode text (it holds "
+                                            "a lone surrogate)", None, "invalid"))
+        elif isinstance(value, bool):
+            return
+        elif isinstance(value, int):
+            if not INT64[0] <= value <= INT64[1]:
+                problems.append(FactProblem(
+                    path, f"{path} = {value} is outside the 64-bit range the monitor holds "
+                          f"exactly ({INT64[0]} to {INT64[1]})", None, "out_of_range"))
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                key = str(k)
+                if not _is_unicode(key):
+                    problems.append(FactProblem(path, f"a key in {path} is not valid Unicode "
+                                                "text", None, "invalid"))
+                    continue
+                walk(v, f"{path}.{key}" if path else key)
+        elif isinstance(value, list | tuple):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+
+    for key in ("case", "type", "id", "case_type"):
+        value = event.get(key)
+        if isinstance(value, str) and not _is_unicode(value):
+            walk(value, key)
+    data = event.get("data")
+    if data is not None:
+        walk(data, "data")
+    extra = [k for k in event if k not in EVENT_KEYS]
+    for k in extra:
+        walk(event[k], str(k))
+    if problems:
+        raise FactsError("; ".join(p.message for p in problems), fact=problems[0].path,
+                         problems=problems)
+
+
+def _is_unicode(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def event_moment(value: Any, case: str, event: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return to_london(value)
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except ValueError as exc:
+            raise EventError(f"case {case}: the '{event}' event's 'at' must be a date and time "
+                             f"(ISO 8601, naive = Europe/London): {exc}", case=case,
+                             event=event) from None
+    raise EventError(f"case {case}: the '{event}' event's 'at' must be an ISO 8601 date and "
+                     f"time; got {value!r}", case=case, event=event)
+
+
+def parse_moment(value: Any, what: str) -> dt.datetime:
+    """An aware London date-time from a datetime, an ISO date-time, or a date (its start)."""
+    if isinstance(value, dt.datetime):
+        return to_london(value)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(), LONDON)
+    if isinstance(value, str):
+        try:
+            return parse_datetime(value)
+        except ValueError:
+            try:
+                day = parse_date(value)
+            except ValueError:
+                raise MonitorError(
+                    f"{what} must be an ISO 8601 date-time such as 2026-03-30T09:15 (naive = "
+                    f"Europe/London) or a date YYYY-MM-DD (the start of that day); got {value!r}"
+                ) from None
+            return dt.datetime.combine(day, dt.time(), LONDON)
+    raise MonitorError(f"{what} must be a date-time; got {value!r}")
+
+
+def parse_until(value: Any, what: str) -> dt.datetime:
+    """Like :func:`parse_moment`, but a date means the end of that day (for a range's end)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return _end_of(value)
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return _end_of(parse_date(value))
+        except ValueError:
+            pass
+    return parse_moment(value, what)
+
+
+def _end_of(day: dt.date) -> dt.datetime:
+    start = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), LONDON)
+    return (start.astimezone(dt.UTC) - dt.timedelta(microseconds=1)).astimezone(LONDON)
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def micros(moment: dt.datetime) -> int:
+    """Microseconds since 1970 (UTC): how stores order and compare moments."""
+    delta = moment.astimezone(dt.UTC) - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def parse_due(text: str | None) -> dt.date | dt.datetime | None:
+    if text is None:
+        return None
+    return _parse_due(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_due(text: str) -> dt.date | dt.datetime:
+    if len(text) == 10:
+        return dt.date.fromisoformat(text)
+    return to_london(dt.datetime.fromisoformat(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def due_micros(due: dt.date | dt.datetime) -> int:
+    """The last microsecond at which an obligation is still not overdue."""
+    if isinstance(due, dt.datetime):
+        return micros(due)
+    return micros(_end_of(due))
+
+
+def past(due: dt.date | dt.datetime, moment: dt.datetime) -> bool:
+    """Is ``moment`` after the due moment (the end of a due date; a due date-time itself)?"""
+    return micros(moment) > due_micros(due)

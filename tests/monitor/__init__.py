@@ -1,0 +1,1 @@
+"""Tests of the case monitor (policyengine.monitor) and its lifecycles."""
