@@ -450,8 +450,8 @@ def test_a_missing_path_exits_2(command: list[str]) -> None:
 
 
 MONITOR_BREAKS = pytest.mark.xfail(
-    strict=True, reason="monitor: read_events/post do not yet refuse this (reported; the monitor "
-                        "is being rewritten by another helper, who owns it)")
+    strict=True, reason="monitor: read_events/post do not refuse this yet (reported; the monitor "
+                        "is another helper's; inputs.read_json_lines is the reader it needs)")
 
 
 @pytest.mark.parametrize("text", [
