@@ -18,6 +18,7 @@ scratch paths, ``fmt`` always runs with ``--check``, ``schema`` never with ``--w
 from __future__ import annotations
 
 import argparse
+import atexit
 import functools
 import json
 import os
@@ -77,6 +78,7 @@ def _bomb() -> str:
 def workspace() -> Path:
     """A directory of files for the command lines to name (made once per process)."""
     root = Path(tempfile.mkdtemp(prefix="pe-fuzz-cli-"))
+    atexit.register(shutil.rmtree, root, True)  # (forked children leave by os._exit: not them)
     text: dict[str, str | bytes] = {
         "tiny.yaml": TINY,
         "bad_date.yaml": TINY.replace("issued: 2024-01-01", "issued: 2024-01-01\n"
