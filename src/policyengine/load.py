@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,9 +233,14 @@ class _Builder:
             return self.fail(node, f"the YAML tag '{_tag_text(tag)}' is not allowed in a policy "
                                    "file", path)
         try:
-            return construct(self.constructor, node)
+            value = construct(self.constructor, node)
         except Exception as exc:  # PyYAML raises ValueError, KeyError, IndexError, ...
             return self.fail(node, _unreadable(tag, text, exc, explicit=_explicit(node)), path)
+        if isinstance(value, float) and not math.isfinite(value):
+            return self.fail(node, f"'{text}' is {'not a number' if value != value else 'infinite'}"
+                                   ": a policy's numbers are finite (decisions are JSON); write a "
+                                   "number, or quote the value if it is text", path)
+        return value
 
 
 _RESOLVER = yaml.resolver.Resolver()

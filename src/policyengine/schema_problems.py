@@ -19,6 +19,10 @@ from .errors import Problem, did_you_mean
 from .inputs import excerpt
 from .load import LoadedYaml, Path_
 
+#: The steps pydantic adds to an error's location (a dict key's own check, a validator
+#: function, a member of a union such as list[str]); a key of the file is anything else.
+_MARKER = re.compile(r"\[key\]$|function-|[a-z-]+\[.*\]$")
+
 #: The pattern of a name (an id, a key of the policy's own vocabulary): lower_snake_case.
 IDENT = r"^[a-z][a-z0-9_]*$"
 
@@ -65,10 +69,7 @@ def validation_problems(
     misplaced: set[Path_] = set()
     for err in exc.errors():
         at_key = "[key]" in err["loc"]
-        loc = tuple(
-            p for p in err["loc"]
-            if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
-        )
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and _MARKER.match(p)))
         path: Path_ = (*base, *loc)
         if loaded.within_invalid(path):
             continue
@@ -78,7 +79,9 @@ def validation_problems(
                 misplaced.add(item[0])
                 problems.append(loaded.problem(item[0], item[1]))
             continue
-        if err["type"] == "extra_forbidden":
+        if not loc:  # (only pydantic's own steps: say it of the whole file)
+            problems.append(loaded.problem((), _wording(err, loaded, ())))
+        elif err["type"] == "extra_forbidden":
             key = str(loc[-1])
             holder = _model_holding(model, loc[:-1])
             known = [f.alias or n for n, f in holder.model_fields.items()] if holder else []

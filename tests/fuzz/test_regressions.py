@@ -514,3 +514,21 @@ def test_json_lines_are_read_within_limits(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     with within(10), pytest.raises(UnreadableInput, match="not a regular file"):
         read_json_lines(str(fifo), "the events")
+
+
+# ------------------------------------------------- found by the long profile (./dev fuzz)
+
+
+def test_a_key_with_a_bracket_is_an_unknown_key_not_a_crash() -> None:
+    found = problems(TINY.replace("policy:", "p[olicy:", 1))
+    assert "p.yaml:1:1: unknown key 'p[olicy' (did you mean 'policy'?)" in found
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", ".NaN"])
+def test_a_number_that_json_cannot_carry_is_refused_at_its_place(value: str) -> None:
+    """An interpretation's value of .nan compiled, then every decision's record was not JSON."""
+    text = TINY.replace("decisions:", f"interpretations:\n  x: {{value: {value}, note: n}}\n"
+                        "decisions:").replace("then: {ok: true}", "then: {ok: true}\n"
+                                              "        interpretations: [x]")
+    (msg,) = problems(text)
+    assert msg.startswith(f"p.yaml:11:14: '{value}' is ") and "numbers are finite" in msg
