@@ -561,6 +561,9 @@ def compile_value(node: Any, path: Path_, scope: Scope) -> Expr:
         )
     if node is None:
         raise scope.fail(path, "a value is missing here")
+    if isinstance(node, float):  # an outcome would otherwise take any number, of any type
+        raise scope.fail(path, f"{node} is a number with a fraction; a policy's values are whole "
+                               "numbers, dates, text, or true or false")
     value = node
 
     def constant(env: Env) -> Any:

@@ -532,3 +532,12 @@ def test_a_number_that_json_cannot_carry_is_refused_at_its_place(value: str) -> 
                                               "        interpretations: [x]")
     (msg,) = problems(text)
     assert msg.startswith(f"p.yaml:11:14: '{value}' is ") and "numbers are finite" in msg
+
+
+def test_a_number_with_a_fraction_is_not_a_value() -> None:
+    """A float literal passed the type check of a whole-number (or any) outcome."""
+    text = TINY.replace("ok: {type: bool}", "ok: {type: bool}\n      band: {type: int}").replace(
+        "then: {ok: true}", "then: {ok: true, band: 1.5}")
+    (msg,) = problems(text)
+    assert msg.endswith("1.5 is a number with a fraction; a policy's values are whole numbers, "
+                        "dates, text, or true or false")
