@@ -541,3 +541,11 @@ def test_a_number_with_a_fraction_is_not_a_value() -> None:
     (msg,) = problems(text)
     assert msg.endswith("1.5 is a number with a fraction; a policy's values are whole numbers, "
                         "dates, text, or true or false")
+
+
+def test_a_sample_key_that_is_not_valid_unicode_still_decides() -> None:
+    """Found by the long facts run: a lone surrogate in a string fact crashed a sample draw."""
+    policies = load_policies(Path(__file__).resolve().parent / "fixtures" / "mini.yaml")
+    first = policies.decide("mini", "band", {"level": "low", "sample_key": "\udc80"}, "2026-01-01")
+    again = policies.decide("mini", "band", {"level": "low", "sample_key": "\udc80"}, "2026-01-01")
+    assert first.outcome == again.outcome and isinstance(first.outcome["sampled"], bool)
