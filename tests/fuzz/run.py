@@ -1,7 +1,7 @@
 """Run the fuzz targets for a long time and report every contract break (``./dev fuzz``).
 
     python tests/fuzz/run.py [--cases N] [--seed S] [--chunk C] [TARGET ...]
-                             [--skip-command NAME] [--only-command NAME] [--tame-events]
+                             [--skip-command NAME] [--only-command NAME]
                              [--no-shrink]
 
 The targets are ``policy``, ``facts``, ``events`` and ``cli`` (targets.py). Each runs ``N``
@@ -12,23 +12,18 @@ and where it was raised) are reported once each, with the reproducer, at the end
 gives the cases tried per target. The exit code is 1 if anything broke.
 
 A chunk stops at its first break, so a target with a known, frequent break explores little
-else: ``--skip-command monitor`` leaves a subcommand out of the ``cli`` target, and
-``--tame-events`` leaves out of the ``events`` target the two value classes that break the
-monitor today (lone surrogates, values with a huge repr), so that a long run covers the rest.
+else: ``--skip-command monitor`` leaves a subcommand out of the ``cli`` target.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1] / "src")]
-if "--tame-events" in sys.argv:  # read when gen_events is imported, just below
-    os.environ["POLICYENGINE_FUZZ_TAME_EVENTS"] = "1"
 
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -106,9 +101,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="leave a subcommand out of the cli target (repeatable)")
     parser.add_argument("--only-command", action="append", default=[], metavar="NAME",
                         help="fuzz only this subcommand in the cli target (repeatable)")
-    parser.add_argument("--tame-events", action="store_true",
-                        help="events target: leave out lone surrogates and huge values (they "
-                             "break the monitor today), to explore the rest")
     parser.add_argument("--no-shrink", action="store_true",
                         help="report breaks as found, without shrinking them (faster)")
     args = parser.parse_args(argv)
