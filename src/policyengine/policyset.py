@@ -16,22 +16,34 @@ from .durations import LONDON, parse_date
 from .errors import FactsError, PolicyError, Problem, UnknownNameError
 from .evaluate import evaluate, evaluate_policy_status
 from .factproblems import short_name
-from .lifecycle import compile_lifecycles
+from .gcpause import gc_paused
 from .reprs import short_repr
 
+
+def _compile_lifecycles(compiling: compiler._Compiler, policy: CompiledPolicy) -> None:
+    """The ``lifecycles:`` section's compiler, imported when a file is compiled with its
+    lifecycles: a process that only takes decisions never imports :mod:`policyengine.lifecycle`
+    (its models cost a new process more than the decisions it loads)."""
+    from .lifecycle import compile_lifecycles
+
+    compile_lifecycles(compiling, policy)
+
+
 #: The compilers of a policy file's sections beyond its decisions.
-SECTIONS: Mapping[str, SectionCompiler] = {"lifecycles": compile_lifecycles}
+SECTIONS: Mapping[str, SectionCompiler] = {"lifecycles": _compile_lifecycles}
 
 
 def compile_policy_file(path: Path, *, decisions_only: bool = False) -> CompiledPolicy:
     """Compile one policy file with every section (decisions and lifecycles); with
     ``decisions_only`` its lifecycles are left out (and not checked)."""
-    return compiler.compile_policy_file(path, SECTIONS, decisions_only=decisions_only)
+    with gc_paused():
+        return compiler.compile_policy_file(path, SECTIONS, decisions_only=decisions_only)
 
 
 def compile_policy_text(text: str, file: str, *, sha256: str | None = None) -> CompiledPolicy:
     """Compile a policy file's text with every section (decisions and lifecycles)."""
-    return compiler.compile_policy_text(text, file, SECTIONS, sha256=sha256)
+    with gc_paused():
+        return compiler.compile_policy_text(text, file, SECTIONS, sha256=sha256)
 
 
 def _bundled_policies() -> Path:
