@@ -6,16 +6,13 @@
   several documents, under small limits, give the same problems or the same data, positions and
   written forms;
 * every bundled policy read both ways: the same :class:`LoadedYaml`; a policy set loaded the
-  slow way decides every bundled scenario exactly as one loaded the fast way;
-* the garbage collector's pause during a load leaves the collector as it found it.
+  slow way decides every bundled scenario exactly as one loaded the fast way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +23,6 @@ from hypothesis import strategies as st
 import policyengine
 from policyengine import load
 from policyengine.errors import PolicyError
-from policyengine.gcpause import gc_paused
 from policyengine.inputs import Limits
 from policyengine.load import LoadedYaml, read_yaml_text
 from policyengine.policyset import BUNDLED_POLICIES
@@ -154,49 +150,6 @@ def test_a_policy_set_loaded_the_slow_way_decides_the_same(
     assert len(cases) > 50
     for case in cases:
         assert _answer(fast, case) == _answer(slow, case), case
-
-
-# ------------------------------------------------------------------------- the collector
-
-
-def test_a_load_leaves_the_collector_running() -> None:
-    assert gc.isenabled()
-    policyengine.load_policies()
-    assert gc.isenabled()
-    with pytest.raises(PolicyError):
-        policyengine.policyset.compile_policy_text("policy: [", "bad.yaml")
-    assert gc.isenabled()
-
-
-def test_a_load_leaves_a_stopped_collector_stopped() -> None:
-    gc.disable()
-    try:
-        policyengine.load_policies()
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
-def test_pauses_nest_and_overlap_across_threads() -> None:
-    inside = threading.Event()
-    release = threading.Event()
-
-    def other() -> None:
-        with gc_paused():
-            inside.set()
-            release.wait(10)
-
-    with gc_paused():
-        with gc_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-        worker = threading.Thread(target=other)
-        worker.start()
-        assert inside.wait(10)
-    assert not gc.isenabled()  # the other thread's pause is still running
-    release.set()
-    worker.join(10)
-    assert gc.isenabled()
 
 
 @pytest.mark.parametrize("limit", [5, 6])

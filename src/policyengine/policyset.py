@@ -16,7 +16,6 @@ from .durations import LONDON, parse_date
 from .errors import FactsError, PolicyError, Problem, UnknownNameError
 from .evaluate import evaluate, evaluate_policy_status
 from .factproblems import short_name
-from .gcpause import gc_paused
 from .reprs import short_repr
 
 
@@ -36,14 +35,12 @@ SECTIONS: Mapping[str, SectionCompiler] = {"lifecycles": _compile_lifecycles}
 def compile_policy_file(path: Path, *, decisions_only: bool = False) -> CompiledPolicy:
     """Compile one policy file with every section (decisions and lifecycles); with
     ``decisions_only`` its lifecycles are left out (and not checked)."""
-    with gc_paused():
-        return compiler.compile_policy_file(path, SECTIONS, decisions_only=decisions_only)
+    return compiler.compile_policy_file(path, SECTIONS, decisions_only=decisions_only)
 
 
 def compile_policy_text(text: str, file: str, *, sha256: str | None = None) -> CompiledPolicy:
     """Compile a policy file's text with every section (decisions and lifecycles)."""
-    with gc_paused():
-        return compiler.compile_policy_text(text, file, SECTIONS, sha256=sha256)
+    return compiler.compile_policy_text(text, file, SECTIONS, sha256=sha256)
 
 
 def _bundled_policies() -> Path:
