@@ -65,7 +65,8 @@ class Checks:
     def resolve(self, env: Envelope, stored: StoredCase | None) -> CompiledLifecycle:
         """The event's lifecycle, or the error saying why it has none."""
         if stored is not None:
-            lc = self.lifecycle(stored.case_type)
+            found = self.lifecycles.get(stored.case_type)
+            lc = found if found is not None else self.lifecycle(stored.case_type)
             if env.case_type is not None and env.case_type != lc.case_type:
                 raise EventError(f"case {env.case_id} is a {lc.case_type} case, not "
                                  f"{env.case_type}", case=env.case_id, event=env.type)

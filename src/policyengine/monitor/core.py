@@ -46,6 +46,22 @@ from .views import Views
 ENGINES = ("python", "durable")
 
 
+class _Journal:
+    """A case's earlier events, read from the store the first time they are asked for."""
+
+    __slots__ = ("case_id", "events", "store")
+
+    def __init__(self, store: Store, case_id: str | None) -> None:
+        self.store = store
+        self.case_id = case_id  # None: a new case, which has none
+        self.events: list[dict[str, Any]] | None = None
+
+    def __call__(self) -> list[dict[str, Any]]:
+        if self.events is None:
+            self.events = self.store.journal(self.case_id) if self.case_id is not None else []
+        return self.events
+
+
 class Monitor(Queries):
     """Follows cases through their lifecycles. Use it as a context manager, or call close().
 
@@ -289,21 +305,16 @@ class Monitor(Queries):
         table = checks.tables[lc.case_type]
         if stored is not None and not table.takes(env.type, state):
             raise not_allowed(lc, env, state)
-        if table.match(env.type, state, data_json) is None:
+        rule = table.match(env.type, state, data_json)
+        if rule is None:
             raise no_rule(lc, env, state, data_json)
         current = event_entry(env, data_json)
-        journal_cache: list[list[dict[str, Any]]] = []
-
-        def journal() -> list[dict[str, Any]]:
-            if not journal_cache:
-                journal_cache.append(store.journal(env.case_id) if stored is not None else [])
-            return journal_cache[0]
-
+        journal = _Journal(store, env.case_id if stored is not None else None)
         if spec.requires is not None:
             check_requires(self._decisions, lc, spec.requires, current, journal, env.case_id)
         version = stored.version if stored is not None else 0
         applied = self._engine.apply(lc, table, env.case_id, version, record, state, env,
-                                     current, journal)
+                                     current, journal, rule)
         store.write(env.case_id, lc.case_type, lc.policy, version, applied.change)
         return applied.posted
 

@@ -37,8 +37,9 @@ from ..lifecycle import (
 from ..policyset import PolicySet
 from .answers import Posted
 from .errors import EventNotAllowedError
-from .events import Envelope, parse_due, past
+from .events import Envelope, due_us
 from .store.base import Change
+from .store.rows import step_effects
 
 Journal = Callable[[], Sequence[Mapping[str, Any]]]
 _DECISION_CACHE = 4096
@@ -66,7 +67,13 @@ class Decisions:
         """What ``due``'s decision says for these facts on ``as_of`` (see :data:`DueAnswer`).
         ``memo`` keeps whole decisions for one event (whose obligations often ask the same
         decision for the same facts, each for another outcome)."""
-        fkey = facts_key(facts)
+        fkey = flat_key(facts)
+        if fkey is None:  # lists or records: such facts seldom repeat; kept for this event only
+            mkey: tuple[str, Any] = (due.decision, id(due.facts))
+            result = memo.get(mkey)
+            if result is None:
+                result = memo[mkey] = self.policies.decide(policy, due.decision, facts, as_of)
+            return due_answer(due, result)
         key = (policy, due.decision, due.outcome, as_of, fkey)
         found = self.dues.get(key)
         if found is not None:
@@ -106,18 +113,24 @@ def due_answer(due: CompiledDue, result: Decision) -> DueAnswer:
     return (True, format_moment(value) if isinstance(value, dt.date) else None, judgement, None)
 
 
-def facts_key(facts: Mapping[str, Any]) -> tuple[Any, ...] | str:
-    """A key equal for equal facts only: flat text, whole-number, true-or-false and null facts
-    as (name, type, value) in order (so 1 and True, or 1 and 1.0, never meet); anything else as
-    its JSON text with sorted keys."""
+def flat_key(facts: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """A key equal for equal flat facts only: text, whole-number, true-or-false and null facts
+    as (name, type, value) in order (so 1 and True, or 1 and 1.0, never meet); None for facts
+    holding anything else."""
     items: list[tuple[str, type, Any]] = []
     for name, value in facts.items():
         kind = type(value)
         if kind is str or kind is int or kind is bool or value is None:
             items.append((name, kind, value))
         else:
-            return json.dumps(facts, sort_keys=True)
+            return None
     return tuple(items)
+
+
+def facts_key(facts: Mapping[str, Any]) -> tuple[Any, ...] | str:
+    """:func:`flat_key`, or for other facts their JSON text with sorted keys."""
+    found = flat_key(facts)
+    return found if found is not None else json.dumps(facts, sort_keys=True)
 
 
 @dataclass(slots=True)
@@ -238,7 +251,6 @@ def apply_effect(
 ) -> Applied:
     """One event's effect on a case's lean record; nothing is changed (see the module
     docstring). The record given is never changed: the new one shares what did not change."""
-    at_text = env.at_text
     n = record.get("events", 0)
     counts: dict[str, int] = record.get("counts") or {}
     open_now = record.get("open", ())
@@ -251,46 +263,46 @@ def apply_effect(
     cancelled: tuple[str, ...] = ()
     if open_now and (effect.discharges or effect.cancels):
         closed, still, discharged, late, cancelled = _close(effect, open_now, env)
-    opened: list[tuple[int, dict[str, Any]]] = []
+    opened: list[list[Any]] = []
     opened_ids: tuple[str, ...] = ()
     not_opened: tuple[dict[str, str], ...] = ()
     if effect.opens:
         counts = dict(counts)
         opened, not_opened = _open(decisions, lc, effect, counts, n, env, current, journal)
-        opened_ids = tuple(entry["id"] for _, entry in opened)
-        still.extend([entry["id"], entry["name"], entry["due"]] for _, entry in opened)
+        opened_ids = tuple(item[1]["id"] for item in opened)
+        still.extend([item[1]["id"], item[1]["name"], item[1]["due"]] for item in opened)
     lapsed: tuple[str, ...] = ()
     if closing and still:
-        new = {entry["id"]: entry for _, entry in opened}
+        new = {item[1]["id"]: item for item in opened}
         for ob in still:
-            is_late = ob[2] is not None and past(parse_due(ob[2]), env.at)
-            entry = new.get(ob[0])
-            if entry is None:
+            is_late = ob[2] is not None and env.at_us > due_us(ob[2])
+            item = new.get(ob[0])
+            if item is None:
                 closed.append((ob[0], "lapsed", is_late))
             else:  # opened by this very event
-                entry.update(status="lapsed", closed=n, closed_at=at_text, closed_by=env.type,
-                             late=is_late)
+                item[2:4] = ["lapsed", is_late]
         lapsed = tuple(ob[0] for ob in still)
         still = []
-    step = {
-        "event": n, "rule": rule.name, "from": record.get("state"), "to": to_state,
-        "opened": opened_ids, "not_opened": not_opened, "discharged": discharged,
-        "discharged_late": late, "cancelled": cancelled, "lapsed": lapsed,
-    }
+    from_state = record.get("state")
     new_record: dict[str, Any] = {
-        "state": to_state, "closed": closing, "opened_at": record.get("opened_at", at_text),
-        "last_at": at_text, "events": n + 1, "counts": counts, "open": still,
+        "state": to_state, "closed": closing, "opened_at": record.get("opened_at", env.at_text),
+        "last_at": env.at_text, "events": n + 1, "counts": counts, "open": still,
     }
     transition = rule.transition
     posted = Posted(
         case=env.case_id, case_type=lc.case_type, event=env.type, at=env.at,
-        from_state=step["from"], to_state=to_state, rule=rule.name,
+        from_state=from_state, to_state=to_state, rule=rule.name,
         transition=transition.id if transition is not None else None, opened=opened_ids,
         not_opened=not_opened, discharged=discharged, discharged_late=late, cancelled=cancelled,
         lapsed=lapsed, closed=closing, id=env.ref,
     )
-    change = Change(new_record, env.at_us, env.type, at_text, env.data_text, env.ref, step,
-                    opened, closed)
+    did = None
+    if opened_ids or not_opened or discharged or late or cancelled or lapsed:
+        did = step_effects({"opened": opened_ids, "not_opened": not_opened,
+                            "discharged": discharged, "discharged_late": late,
+                            "cancelled": cancelled, "lapsed": lapsed})
+    change = Change(new_record, env.at_us, env.type, env.at_text, env.data_text, env.ref, n,
+                    rule.name, from_state, to_state, did, opened, closed)
     return Applied(posted, change, current)
 
 
@@ -306,7 +318,7 @@ def _close(effect: Effect, open_now: Sequence[list[Any]], env: Envelope
     for ob in open_now:
         name = ob[1]
         if name in effect.discharges:
-            is_late = ob[2] is not None and past(parse_due(ob[2]), env.at)
+            is_late = ob[2] is not None and env.at_us > due_us(ob[2])
             closed.append((ob[0], "discharged_late" if is_late else "discharged", is_late))
             (late if is_late else discharged).append(ob[0])
         elif name in effect.cancels:
@@ -319,9 +331,10 @@ def _close(effect: Effect, open_now: Sequence[list[Any]], env: Envelope
 
 def _open(decisions: Decisions, lc: CompiledLifecycle, effect: Effect, counts: dict[str, int],
           n: int, env: Envelope, current: Mapping[str, Any], journal: Journal
-          ) -> tuple[list[tuple[int, dict[str, Any]]], tuple[dict[str, str], ...]]:
-    """The obligations the event opens (``counts`` is updated), and those it does not, why."""
-    opened: list[tuple[int, dict[str, Any]]] = []
+          ) -> tuple[list[list[Any]], tuple[dict[str, str], ...]]:
+    """The obligations the event opens, each [ordinal in the case, what it says from the
+    moment it opens, status, late] (``counts`` is updated); and those it does not, and why."""
+    opened: list[list[Any]] = []
     not_opened: list[dict[str, str]] = []
     ordinal = sum(counts.values())
     day = env.at.date().isoformat()  # the London date of the event (env.at is London time)
@@ -339,12 +352,11 @@ def _open(decisions: Decisions, lc: CompiledLifecycle, effect: Effect, counts: d
                 not_opened.append({"obligation": name, "reason": str(reason)})
                 continue
         counts[name] = counts.get(name, 0) + 1
-        opened.append((ordinal, {
-            "id": f"{name}.{counts[name]}", "name": name, "kind": spec.kind, "status": "open",
-            "opened": n, "opened_at": env.at_text, "opened_by": env.type, "due": due_text,
-            "judgement": judgement, "facts": facts, "decided_on": day, "closed": None,
-            "closed_at": None, "closed_by": None, "late": False,
-        }))
+        opened.append([ordinal, {
+            "id": f"{name}.{counts[name]}", "name": name, "kind": spec.kind, "opened": n,
+            "opened_at": env.at_text, "opened_by": env.type, "due": due_text,
+            "judgement": judgement, "facts": facts, "decided_on": day,
+        }, "open", False])
         ordinal += 1
     return opened, tuple(not_opened)
 

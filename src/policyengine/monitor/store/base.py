@@ -34,8 +34,14 @@ class Change:
     at: str
     data: str | None  # the event's validated data as JSON text (None: it has none)
     ref: str | None
-    step: dict[str, Any]
-    opened: list[tuple[int, dict[str, Any]]]  # (ordinal in the case, whole entry) opened
+    seq: int  # the event's number in its case (0 for the one that opens it)
+    rule: str
+    from_state: str | None
+    to_state: str
+    effects: str | None  # the non-empty lists of its history step, as JSON (see rows)
+    # obligations it opened: [ordinal in the case, their entry as opened, status, late] (the
+    # status is "open", or "lapsed" when the event also closed the case)
+    opened: list[list[Any]]
     closed: list[tuple[str, str, bool]]  # (id, status, late) of earlier obligations it closed
 
 

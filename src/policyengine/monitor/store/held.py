@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import StoreError
-from ..events import due_micros, parse_due
+from ..events import due_us
 from .base import Change, Conflict
 from .rows import (
     CLOSE_OB,
@@ -22,39 +22,38 @@ from .rows import (
     UPDATE_CASE,
     StoredCase,
     StoredEvent,
-    event_entry,
+    dumps,
     record_body,
-    static_entry,
     stored_case,
     stored_event,
-    step_effects,
 )
 
 Run = Callable[[str, Sequence[Any]], Any]
 RunMany = Callable[[str, Sequence[Sequence[Any]]], Any]
 
 
-def event_row(case_id: str, was: int, change: Change) -> tuple[Any, ...]:
-    step = change.step
-    return (case_id, was, change.ref, change.event_type, change.at, change.data, step["rule"],
-            step["from"], step["to"], step_effects(step))
+def event_row(case_id: str, change: Change) -> tuple[Any, ...]:
+    return (case_id, change.seq, change.ref, change.event_type, change.at, change.data,
+            change.rule, change.from_state, change.to_state, change.effects)
 
 
-def ob_row(case_id: str, case_type: str, at_us: int, ordinal: int,
-           entry: dict[str, Any]) -> tuple[Any, ...]:
-    """The insert row of an obligation opened at ``at_us`` (closed too, if it lapsed at once)."""
-    due = parse_due(entry["due"])
-    closed_at_us = at_us if entry["closed_at"] is not None else None
+def ob_row(case_id: str, case_type: str, change: Change, item: list[Any]) -> tuple[Any, ...]:
+    """The insert row of an obligation the event opened (closed too, if it lapsed at once)."""
+    ordinal, entry, status, late = item
+    due = entry["due"]
+    if status == "open":
+        return (case_id, entry["id"], ordinal, case_type, entry["kind"], int(entry["judgement"]),
+                None if due is None else due_us(due), change.at_us, None, dumps(entry), status,
+                None, None, None, int(late))
     return (case_id, entry["id"], ordinal, case_type, entry["kind"], int(entry["judgement"]),
-            due_micros(due) if due is not None else None, at_us, closed_at_us,
-            static_entry(entry), entry["status"], entry["closed"], entry["closed_at"],
-            entry["closed_by"], int(entry["late"]))
+            None if due is None else due_us(due), change.at_us, change.at_us, dumps(entry),
+            status, change.seq, change.at, change.event_type, int(late))
 
 
 def close_row(case_id: str, change: Change, ob_id: str, status: str,
               late: bool) -> tuple[Any, ...]:
-    return (status, change.step["event"], change.at, change.at_us, change.event_type,
-            int(late), case_id, ob_id)
+    return (status, change.seq, change.at, change.at_us, change.event_type, int(late), case_id,
+            ob_id)
 
 
 class Held:
@@ -94,14 +93,10 @@ class Held:
         row = self.refs.get(ref) or self.known_refs.get(ref)
         return None if row is None else stored_event(row[0], row[1:])
 
-    def journal(self, case_id: str) -> list[dict[str, Any]]:
-        return [event_entry(r[3], r[4], r[5], r[2], True) for r in self.journals.get(case_id, ())]
-
     def keep(self, case_id: str, case_type: str, policy: str, was: int, change: Change) -> None:
         # every row first, then the batch changed: a failure leaves the batch as it was
-        row = event_row(case_id, was, change)
-        opened = [ob_row(case_id, case_type, change.at_us, ordinal, entry)
-                  for ordinal, entry in change.opened]
+        row = event_row(case_id, change)
+        opened = [ob_row(case_id, case_type, change, item) for item in change.opened]
         closes = [close_row(case_id, change, ob_id, status, late)
                   for ob_id, status, late in change.closed]
         record = change.record

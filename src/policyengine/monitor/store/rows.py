@@ -58,9 +58,6 @@ INSERT_OB = ("INSERT INTO pe_obligations (case_id, ob_id, ordinal, case_type, ki
              "closed_by, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 CLOSE_OB = ("UPDATE pe_obligations SET status = ?, closed_seq = ?, closed_at = ?, "
             "closed_at_us = ?, closed_by = ?, late = ? WHERE case_id = ? AND ob_id = ?")
-#: the keys of an obligation entry kept in its ``entry`` JSON (the rest are columns)
-STATIC_KEYS = ("id", "name", "kind", "opened", "opened_at", "opened_by", "due", "judgement",
-               "facts", "decided_on")
 #: the lists of an event's history step (kept in ``effects`` when not empty)
 STEP_LISTS = ("opened", "not_opened", "discharged", "discharged_late", "cancelled", "lapsed")
 
@@ -140,6 +137,20 @@ def event_entry(event_type: str, at: str, data: str | None, ref: str | None,
     return entry
 
 
+def journal_entries(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """A case's events as entries for its journal, from rows that begin (case id, seq, ref,
+    type, at, data), as an event row does; their data are shared (a journal is only read)."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        text = row[5]
+        data = (_PARSED.get(text) or data_of(text, True)) if text else {}
+        entry = {"type": row[3], "at": row[4], "data": data}
+        if row[2] is not None:
+            entry["ref"] = row[2]
+        out.append(entry)
+    return out
+
+
 _ATOMS = (str, int, bool, float, type(None))
 _PARSED: dict[str, dict[str, Any]] = {}  # data text -> its flat data (a case's journal repeats)
 
@@ -193,12 +204,3 @@ def entry_of(row: Sequence[Any]) -> dict[str, Any]:
     entry["closed_by"] = row[6]
     entry["late"] = bool(row[7])
     return entry
-
-
-def static_entry(entry: Mapping[str, Any]) -> str:
-    """The JSON of what an obligation's entry says from the moment it opens."""
-    return dumps({"id": entry["id"], "name": entry["name"], "kind": entry["kind"],
-                  "opened": entry["opened"], "opened_at": entry["opened_at"],
-                  "opened_by": entry["opened_by"], "due": entry["due"],
-                  "judgement": entry["judgement"], "facts": entry["facts"],
-                  "decided_on": entry["decided_on"]})

@@ -26,6 +26,7 @@ from .rows import (
     StoredEvent,
     entry_of,
     event_entry,
+    journal_entries,
     record_body,
     stored_case,
     stored_event,
@@ -153,7 +154,7 @@ class SQLStore(IndexQueries, Store):
         cases: set[str] = set()
         ids: set[str] = set()
         for e in events:
-            if isinstance(e, Mapping):
+            if type(e) is dict or isinstance(e, Mapping):
                 case_id, ref = e.get("case"), e.get("id")
                 if type(case_id) is str and not held.knows_case(case_id):
                     cases.add(case_id)
@@ -179,25 +180,31 @@ class SQLStore(IndexQueries, Store):
 
     def case(self, case_id: str, *, lock: bool = False) -> StoredCase | None:
         held = self.held
-        if held is not None and held.knows_case(case_id):
-            return held.case(case_id)
+        if held is not None:
+            found = held.cases.get(case_id)
+            if found is not None:
+                return found[0]
+            if case_id in held.known_cases:
+                return held.case(case_id)
         row = self.execute(self.q(f"SELECT {CASE_COLUMNS} FROM pe_cases WHERE case_id = ?")
                            + (self.LOCK if lock else ""), (case_id,)).fetchone()
         return None if row is None else stored_case(case_id, row)
 
     def event_by_ref(self, ref: str) -> StoredEvent | None:
         held = self.held
-        if held is not None and held.knows_ref(ref):
+        if held is not None and (ref in held.refs or ref in held.known_refs):
             return held.event_by_ref(ref)
         row = self.execute(self.q(f"SELECT case_id, {EVENT_COLUMNS} FROM pe_events WHERE "
                                   "ref = ?"), (ref,)).fetchone()
         return None if row is None else stored_event(row[0], row[1:])
 
     def journal(self, case_id: str) -> list[dict[str, Any]]:
-        rows = self.execute(self.q("SELECT event_type, event_at, data, ref FROM pe_events WHERE "
-                                   "case_id = ? ORDER BY seq"), (case_id,)).fetchall()
-        held = self.held.journal(case_id) if self.held is not None else []
-        return [*(event_entry(t, at, data, ref, True) for t, at, data, ref in rows), *held]
+        rows: list[Any] = self.execute(self.q(
+            "SELECT case_id, seq, ref, event_type, event_at, data FROM pe_events WHERE "
+            "case_id = ? ORDER BY seq"), (case_id,)).fetchall()
+        if self.held is not None:
+            rows.extend(self.held.journals.get(case_id, ()))
+        return journal_entries(rows)
 
     def history(self, case_id: str) -> list[StoredEvent]:
         rows = self.execute(self.q(f"SELECT {EVENT_COLUMNS} FROM pe_events WHERE case_id = ? "
@@ -238,10 +245,9 @@ class SQLStore(IndexQueries, Store):
             return
         try:
             self._write_case(case_id, case_type, policy, change, was)
-            self.execute(self.q(INSERT_EVENT), event_row(case_id, was, change))
-            for ordinal, entry in change.opened:
-                self.execute(self.q(INSERT_OB), ob_row(case_id, case_type, change.at_us,
-                                                       ordinal, entry))
+            self.execute(self.q(INSERT_EVENT), event_row(case_id, change))
+            for item in change.opened:
+                self.execute(self.q(INSERT_OB), ob_row(case_id, case_type, change, item))
             for ob_id, status, late in change.closed:
                 cur = self.execute(self.q(CLOSE_OB), close_row(case_id, change, ob_id, status,
                                                                late))
