@@ -355,6 +355,6 @@ class Monitor(Queries):
         with self._lock:
             self._check_open()
             moment = self._as_of(as_of)
-            lc, stored = self._case(case_id)
+            lc, _ = self._case(case_id)
             return self._views.obligations(case_id, lc, self._store.obligations(case_id),
                                            moment)

@@ -9,7 +9,8 @@ is exactly what :meth:`PolicySet.decide` answers for those facts on the day of t
 The lean record (JSON, so that a durable_rules session can hold it)::
 
     {"state": ..., "closed": false, "opened_at": ..., "last_at": ..., "events": 3,
-     "counts": {"respond_formal": 1}, "open": [["respond_formal.1", "respond_formal", "2026-04-01"]]}
+     "counts": {"respond_formal": 1},
+     "open": [["respond_formal.1", "respond_formal", "2026-04-01"]]}
 
 ``counts`` numbers each obligation's openings; ``open`` lists what is still open (id, name, due),
 in the order it opened. Closed obligations live in the store's obligation rows only.
@@ -34,6 +35,7 @@ from ..lifecycle import (
     FactSource,
     Rule,
 )
+from ..lifecycle.model import EVENT_VALUES
 from ..policyset import PolicySet
 from .answers import Posted
 from .errors import EventNotAllowedError
@@ -60,9 +62,9 @@ class Decisions:
     def __init__(self, policies: PolicySet) -> None:
         self.policies = policies
         self.cache: OrderedDict[tuple[str, str, str, Any], Decision] = OrderedDict()
-        self.dues: dict[tuple[str, str, str | None, str, Any], DueAnswer] = {}
+        self.dues: dict[tuple[str, str, str | None, dt.date, Any], DueAnswer] = {}
 
-    def due(self, policy: str, due: CompiledDue, facts: Mapping[str, Any], as_of: str,
+    def due(self, policy: str, due: CompiledDue, facts: Mapping[str, Any], as_of: dt.date,
             memo: dict[tuple[str, Any], Decision]) -> DueAnswer:
         """What ``due``'s decision says for these facts on ``as_of`` (see :data:`DueAnswer`).
         ``memo`` keeps whole decisions for one event (whose obligations often ask the same
@@ -198,21 +200,35 @@ def decision_facts(
 
 
 def _each(source: FactSource, events: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """One value (``value``) or record (``fields``) per event of ``source.event``."""
     items: list[Any] = []
-    for ev in events:
-        if ev["type"] != source.event:
-            continue
-        if source.value is not None:
-            present, v = _value_of(ev, source.value)
-            if present:
-                items.append(v)
-        else:
-            record: dict[str, Any] = {}
-            for rname, vname in source.fields:
-                present, v = _value_of(ev, vname)
+    wanted = source.event
+    if source.value is not None:
+        name = source.value
+        for ev in events:
+            if ev["type"] == wanted:
+                present, v = _value_of(ev, name)
                 if present:
-                    record[rname] = v
-            items.append(record)
+                    items.append(v)
+        return items
+    fields = source.fields
+    plain = all(vname not in EVENT_VALUES for _, vname in fields)
+    for ev in events:
+        if ev["type"] != wanted:
+            continue
+        data = ev["data"]
+        record: dict[str, Any] = {}
+        if plain:  # data fields only
+            for rname, vname in fields:
+                if vname in data:
+                    record[rname] = data[vname]
+        else:
+            for rname, vname in fields:
+                if vname == "at":
+                    record[rname] = ev["at"]
+                elif vname in data or vname == "date":
+                    record[rname] = _value_of(ev, vname)[1]
+        items.append(record)
     return items
 
 
@@ -337,7 +353,8 @@ def _open(decisions: Decisions, lc: CompiledLifecycle, effect: Effect, counts: d
     opened: list[list[Any]] = []
     not_opened: list[dict[str, str]] = []
     ordinal = sum(counts.values())
-    day = env.at.date().isoformat()  # the London date of the event (env.at is London time)
+    day = env.at.date()  # the London date of the event (env.at is London time)
+    decided_on = day.isoformat()
     memo: dict[tuple[str, Any], Decision] = {}
     for name in effect.opens:
         spec = lc.obligations[name]
@@ -355,7 +372,7 @@ def _open(decisions: Decisions, lc: CompiledLifecycle, effect: Effect, counts: d
         opened.append([ordinal, {
             "id": f"{name}.{counts[name]}", "name": name, "kind": spec.kind, "opened": n,
             "opened_at": env.at_text, "opened_by": env.type, "due": due_text,
-            "judgement": judgement, "facts": facts, "decided_on": day,
+            "judgement": judgement, "facts": facts, "decided_on": decided_on,
         }, "open", False])
         ordinal += 1
     return opened, tuple(not_opened)

@@ -25,7 +25,6 @@ from .rows import (
     StoredCase,
     StoredEvent,
     entry_of,
-    event_entry,
     journal_entries,
     record_body,
     stored_case,
