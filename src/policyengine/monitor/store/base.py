@@ -129,8 +129,10 @@ class Store:
 
 def check_schema(found: str | None, url: str) -> None:
     if found is not None and found != SCHEMA_VERSION:
-        raise StoreError(f"the store {url} has schema version {found}; this policyengine "
-                         f"reads version {SCHEMA_VERSION} (replay the events into a new store)")
+        raise StoreError(f"the store {url} has layout (schema) version {found}, which this "
+                         f"policyengine cannot read: it reads version {SCHEMA_VERSION} and "
+                         "rewrites version 1 to it; open the store with the policyengine that "
+                         "wrote it, or replay its events into a new store")
 
 
 __all__ = ["Change", "Conflict", "ObligationRow", "Store", "StoredCase", "StoredEvent",

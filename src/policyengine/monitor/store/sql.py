@@ -10,6 +10,7 @@ from ..errors import StoreError
 from .base import Change, Conflict, Store, check_schema
 from .held import Held, close_row, event_row, ob_row
 from .index import IndexQueries
+from .migrate import migrate_from_1
 from .rows import (
     CASE_COLUMNS,
     CLOSE_OB,
@@ -40,6 +41,7 @@ class SQLStore(IndexQueries, Store):
 
     P = "?"  # the placeholder
     LOCK = ""  # appended to the case query to lock the row (PostgreSQL: FOR UPDATE)
+    LOCK_META = ""  # locks the meta table while the store is opened (SQLite: BEGIN IMMEDIATE)
     conflicts: tuple[type[BaseException], ...] = ()
 
     #: In a batch, keep each case's latest row and the new event and obligation rows in memory
@@ -80,8 +82,21 @@ class SQLStore(IndexQueries, Store):
     def create(self) -> None:
         with self.transaction():
             self.execute(META)
+            if self.LOCK_META:  # two monitors opening one store: one migrates, one waits
+                self.execute(self.LOCK_META)
             row = self.execute("SELECT value FROM pe_meta WHERE key = 'schema'").fetchone()
-            check_schema(row[0] if row else None, self.url)
+            if row is not None and row[0] == "1":
+                try:
+                    migrate_from_1(self.execute, self.executemany, self.q)
+                except (KeyError, TypeError, ValueError) as exc:  # rows not as layout 1 wrote
+                    raise StoreError(f"cannot rewrite the store {self.url} from layout "
+                                     f"(schema) version 1 to {SCHEMA_VERSION}: a row is not as "
+                                     f"version 1 writes it ({type(exc).__name__}: {exc}); the "
+                                     "store is left as it was") from None
+                self.execute(self.q("UPDATE pe_meta SET value = ? WHERE key = 'schema'"),
+                             (SCHEMA_VERSION,))
+            else:
+                check_schema(row[0] if row else None, self.url)
             for statement in SCHEMA:
                 self.execute(statement)
             if row is None:
