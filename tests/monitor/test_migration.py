@@ -21,7 +21,7 @@ import pytest
 from policyengine import PolicySet
 from policyengine.monitor import Monitor, StoreError
 
-from .monitor_helpers import snapshot
+from .monitor_helpers import needs_durable, snapshot
 from .streams import stream
 
 DATA = Path(__file__).parent / "data"
@@ -73,9 +73,12 @@ def copy_into_postgres(url: str, sqlite_path: str) -> None:
     source.close()
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+@pytest.mark.parametrize(("kind", "engine"), [
+    ("sqlite", "python"), ("postgres", "python"),
+    pytest.param("sqlite", "durable", marks=needs_durable)])
 def test_a_layout_1_store_is_rewritten_and_resumes_exactly(
-        policies: PolicySet, tmp_path: Path, kind: str, request: pytest.FixtureRequest) -> None:
+        policies: PolicySet, tmp_path: Path, kind: str, engine: str,
+        request: pytest.FixtureRequest) -> None:
     expected = json.loads((DATA / "schema1_expected.json").read_text(encoding="utf-8"))
     events = stream(12, 11)
     split = expected["split"]
@@ -84,13 +87,13 @@ def test_a_layout_1_store_is_rewritten_and_resumes_exactly(
         url = str(request.getfixturevalue("pg_url"))
         copy_into_postgres(url, store)
         store = url
-    with Monitor(policies, store=store, engine="python") as m:
+    with Monitor(policies, store=store, engine=engine) as m:
         assert stored_view(snapshot(m)) == expected["before"]
-    with Monitor(policies, store=store, engine="python") as m:  # rewritten once only
+    with Monitor(policies, store=store, engine=engine) as m:  # rewritten once only
         assert stored_view(snapshot(m)) == expected["before"]
         assert answers(m, events[split:] + events[:3]) == expected["answers"]
         assert stored_view(snapshot(m)) == expected["after"]
-    with Monitor(policies, store=store, engine="python") as m:
+    with Monitor(policies, store=store, engine=engine) as m:
         assert stored_view(snapshot(m)) == expected["after"]
 
 
