@@ -71,12 +71,12 @@ def test_unreadable_facts_and_bad_json(capsys: pytest.CaptureFixture[str],
                                        tmp_path: Path) -> None:
     code, _, err = run(capsys, "decide", "halton_conduct", "in_scope", "--facts",
                        str(tmp_path / "missing.json"), "--policies", HALTON)
-    assert code == 2 and "cannot read the facts file" in err
+    assert code == 2 and "the facts file" in err and "No such file or directory" in err
     bad = tmp_path / "bad.json"
     bad.write_text("{person_type: tenant}")
     code, _, err = run(capsys, "decide", "halton_conduct", "in_scope", "--facts", str(bad),
                        "--policies", HALTON)
-    assert code == 2 and "not valid JSON (line 1, column 2" in err
+    assert code == 2 and "not valid JSON" in err and "(line 1, column 2)" in err
 
 
 def test_unknown_policy_and_decision_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -198,7 +198,108 @@ def test_test_dir_uses_that_dirs_own_policies(capsys: pytest.CaptureFixture[str]
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["--version"])
-    assert exc.value.code == 0
+    assert main(["--version"]) == 0  # argparse's exit is caught, so the output is flushed here
     assert capsys.readouterr().out.startswith("policyengine ")
+
+
+# ------------------------------------------------------- check never reassures falsely
+
+BROKEN = POLICIES.parent / "tests" / "broken_policies"
+
+
+def test_check_says_what_it_did_not_check(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", HALTON)
+    assert code == 0
+    assert out.splitlines() == [
+        "checked 1 policy file(s): 0 problem(s)",
+        "the quotes were not checked against their documents: give --sources DIR to check them",
+        "gaps, overlaps and masked rules were not looked for: give --strict to run the static "
+        "verification",
+    ]
+
+
+def test_check_strict_finds_a_gap_before_an_app_meets_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    gap = str(BROKEN / "gap.yaml")
+    code, out, _ = run(capsys, "check", gap)
+    assert code == 0  # the file is well formed: without --strict, check says so and no more
+    code, out, _ = run(capsys, "check", "--strict", gap)
+    assert code == 1
+    (finding,) = [line for line in out.splitlines() if ": gap: " in line]
+    assert finding.startswith(f"{gap}:13:1: gap: no rule answers these facts: 3 of 18 fact "
+                              "combinations tried have no rule that applies")
+    assert "gaps, overlaps and masked rules were not looked for" not in out
+
+
+def test_check_strict_passes_on_the_bundled_policies(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--strict", str(POLICIES))
+    assert code == 0, out
+    assert "checked 4 policy file(s): 0 problem(s)" in out
+
+
+def test_a_gap_met_at_run_time_is_a_policy_defect_exit_1(capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path) -> None:
+    facts = facts_file(tmp_path, {"hazard": "minor", "vulnerable": False})
+    gap = str(BROKEN / "gap.yaml")
+    code, out, err = run(capsys, "decide", "broken_gap", "repair_priority", "--facts", facts,
+                         "--as-of", "2026-02-02", "--policies", gap)
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: a defect in the policy: {gap}:13:1: "
+                          "broken_gap.repair_priority: no rule applies to these facts (a gap "
+                          "in the policy)")
+    code, _, err = run(capsys, "explain", "broken_gap", "repair_priority", "--facts", facts,
+                       "--as-of", "2026-02-02", "--policies", gap)
+    assert code == 1 and "a defect in the policy" in err
+
+
+@pytest.mark.parametrize("command", [["check", "nothere"], ["test", "nothere"],
+                                     ["check", HALTON, "--sources", "nothere"],
+                                     ["test", "--policies", "nothere"],
+                                     ["list", "--policies", "nothere"]])
+def test_a_path_that_is_not_there_exits_2_with_one_line(capsys: pytest.CaptureFixture[str],
+                                                        command: list[str]) -> None:
+    code, out, err = run(capsys, *command)
+    assert code == 2 and out == ""
+    (line,) = err.splitlines()
+    assert line.startswith("error: nothere") and "no such file or directory" in line
+    assert ":0:0:" not in line  # positions are 1-based
+
+
+def test_facts_that_are_not_an_object_exit_2(capsys: pytest.CaptureFixture[str],
+                                             tmp_path: Path) -> None:
+    for text, fragment in (("[1, 2]", "must be a JSON object of fact names to values"),
+                           ('{"a": 1, "a": 2}', "the key 'a' is given twice in one object"),
+                           ('{"a": NaN}', "NaN is not a JSON value"),
+                           ('{"a": "\\udc80"}', "is not valid Unicode")):
+        path = tmp_path / "facts.json"
+        path.write_text(text)
+        code, out, err = run(capsys, "decide", "halton_conduct", "in_scope", "--facts",
+                             str(path), "--policies", HALTON)
+        assert code == 2 and out == "" and fragment in err, err
+        assert len(err.splitlines()) == 1
+
+
+def test_an_internal_error_is_one_line_not_a_traceback(capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from policyengine import cli
+
+    def broken(args: object) -> int:
+        raise ValueError("something\nunexpected")
+
+    monkeypatch.setitem(cli.COMMANDS, "list", broken)
+    code, out, err = run(capsys, "list", "--policies", HALTON)
+    assert code == 2 and out == ""
+    assert err == ("error: internal error in policyengine (a bug; please report it with the "
+                   "command that caused it): ValueError: something unexpected\n")
+    monkeypatch.setenv("POLICYENGINE_TRACEBACK", "1")
+    with pytest.raises(ValueError):
+        main(["list", "--policies", HALTON])
+
+
+def test_a_bad_limit_setting_exits_2(capsys: pytest.CaptureFixture[str],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLICYENGINE_MAX_FILE_BYTES", "0")
+    code, _, err = run(capsys, "list", "--policies", HALTON)
+    assert code == 2
+    assert err == "error: POLICYENGINE_MAX_FILE_BYTES must be a positive whole number, not '0'\n"

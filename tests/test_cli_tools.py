@@ -39,19 +39,21 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def test_check_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(capsys, "check", "--json", str(POLICIES))
     assert code == 0
-    assert json.loads(out) == {"files": 4, "problems": [], "ok": True}
+    assert json.loads(out) == {"files": 4, "problems": [], "ok": True, "quotes_checked": False,
+                               "strict": False}  # what was not checked is said, in JSON too
     bad = tmp_path / "bad.yaml"
     bad.write_text((BROKEN / "gap.yaml").read_text().replace("hit_policy: first",
                                                              "hit_policy: any"))
-    code, out, _ = run(capsys, "check", "--json", str(bad), str(tmp_path / "missing.yaml"))
+    code, out, err = run(capsys, "check", "--json", str(bad), str(tmp_path / "missing.yaml"))
+    assert code == 2 and out == ""  # a path that is not there is bad input (issue 8)
+    assert f"{tmp_path / 'missing.yaml'}: no such file or directory" in err
+    code, out, _ = run(capsys, "check", "--json", str(bad))
     assert code == 1
     report = json.loads(out)
     assert report["ok"] is False and report["files"] == 1
-    first, second = report["problems"]
+    (first,) = report["problems"]
     assert (first["file"], first["line"], first["column"]) == (str(bad), 21, 17)
     assert "hit_policy" in first["message"]
-    assert second == {"file": str(tmp_path / "missing.yaml"), "line": 0, "column": 0,
-                      "message": "no such file or directory"}
 
 
 def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:

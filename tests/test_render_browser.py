@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import POLICIES, SEEDS
+from conftest import POLICIES, SEEDS, needs_sources
 
 from policyengine import load_policies
 from policyengine.provenance import normalise
@@ -96,6 +96,7 @@ return {title: document.title, links: links.length, broken: broken, rules: rules
 """
 
 
+@needs_sources
 @pytest.mark.parametrize("policy_id", POLICY_IDS)
 def test_rendered_policy_in_a_browser(browser: Any, rendered: dict[str, Path],
                                       policy_id: str) -> None:
@@ -118,6 +119,7 @@ def test_rendered_policy_in_a_browser(browser: Any, rendered: dict[str, Path],
             assert normalise(q["marked"]) == normalise(q["quote"]), key
 
 
+@needs_sources
 def test_following_a_quote_link_lands_on_the_passage(browser: Any,
                                                     rendered: dict[str, Path]) -> None:
     from selenium.webdriver.common.by import By

@@ -1,20 +1,26 @@
 """The ``policyengine`` command: decide, explain, check, list and test policies.
 
-Exit codes: 0 success; 1 a check, test or verification failed; 2 bad input (bad facts, an
-unreadable or invalid policy file, an unknown policy or decision). Errors are printed as
-messages, never as tracebacks.
+Exit codes: 0 success; 1 a check, test or verification failed, or a decision met a defect in
+the policy (a gap, two rules where one was allowed); 2 bad input (bad facts, an unreadable or
+invalid policy file, an unknown policy or decision, a path that is not there, output that cannot
+be written). Errors are printed as messages on stderr, one line each, never as tracebacks (set
+``POLICYENGINE_TRACEBACK=1`` to see one for an internal error).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import FactsError, PolicyEngineError, PolicyError, Problem
+from .errors import PolicyEngineError, PolicyError, Problem
+from .inputs import UnreadableInput, read_json_file
 from .policyset import BUNDLED_POLICIES, PolicySet, load_policies, load_policies_for
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -36,36 +42,66 @@ class _Usage(Exception):
     pass
 
 
+class BadInput(PolicyEngineError):
+    """A command-line input that cannot be used: a missing path, unreadable facts, ..."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # exit 2 with usage, as argparse does, but via us
         raise _Usage(f"{self.prog}: {message}")
 
 
 def _read_facts(source: str) -> dict[str, Any]:
+    what = "the facts on standard input" if source == "-" else f"the facts file {source}"
     try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FactsError(f"cannot read the facts file {source}: {exc.strerror}") from None
-    try:
-        facts = json.loads(text) if text.strip() else {}
-    except json.JSONDecodeError as exc:
-        raise FactsError(
-            f"the facts in {source} are not valid JSON (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg})"
-        ) from None
+        facts = read_json_file(source, what, sys.stdin)
+    except UnreadableInput as exc:
+        raise BadInput(f"{what}: {exc.reason}") from None
+    if facts is None:
+        return {}
     if not isinstance(facts, dict):
-        raise FactsError(f"the facts in {source} must be a JSON object of fact names to values")
+        raise BadInput(f"{what} must be a JSON object of fact names to values")
     return facts
+
+
+def _existing(paths: Sequence[str], what: str) -> list[Path]:
+    """The paths, each of which must exist (exit 2 otherwise)."""
+    found = [Path(p) for p in paths]
+    for path in found:
+        try:
+            there = path.exists()
+        except (OSError, ValueError):
+            there = False
+        if not there:
+            raise BadInput(f"{path}: no such file or directory ({what})")
+    return found
 
 
 def _policies(args: argparse.Namespace) -> PolicySet:
     return load_policies(args.policies)
 
 
-def cmd_decide(args: argparse.Namespace) -> int:
+class PolicyDefect(Exception):
+    """A decision met a defect in a policy that loaded (a gap, an overlap under 'unique')."""
+
+    def __init__(self, error: PolicyError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _decide(args: argparse.Namespace, *, full_trace: bool = False) -> tuple[PolicySet, Any]:
     policies = load_policies_for(args.policy, args.policies)
     facts = _read_facts(args.facts) if args.facts else {}
-    decision = policies.decide(args.policy, args.decision, facts, args.as_of)
+    try:
+        decision = policies.decide(args.policy, args.decision, facts, args.as_of,
+                                   full_trace=full_trace)
+    except PolicyError as exc:  # the policy loaded, so this is a defect in it, not bad input
+        raise PolicyDefect(exc) from None
+    return policies, decision
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    _, decision = _decide(args)
     print(decision.to_json())
     return EXIT_OK
 
@@ -73,9 +109,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from .present import explain_text
 
-    policies = load_policies_for(args.policy, args.policies)
-    facts = _read_facts(args.facts) if args.facts else {}
-    decision = policies.decide(args.policy, args.decision, facts, args.as_of, full_trace=True)
+    policies, decision = _decide(args, full_trace=True)
     print(explain_text(decision, policies.policy(args.policy)), end="")
     return EXIT_OK
 
@@ -84,16 +118,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .policyset import compile_policy_file, policy_files
     from .provenance import check_quotes
 
-    paths = [Path(p) for p in args.paths] or [BUNDLED_POLICIES]
+    paths = _existing(args.paths, "a policy file or directory") or [BUNDLED_POLICIES]
+    sources = _existing([args.sources], "the sources directory")[0] if args.sources else None
     problems = 0
     files = 0
     found: list[Any] = []  # the problems, for --json
     emit = _collecting(found) if args.json else print
+    compiled = []
     for root in paths:
-        if not root.exists():
-            emit(Problem(str(root), 0, 0, "no such file or directory"))
-            problems += 1
-            continue
         for file in policy_files(root):
             files += 1
             try:
@@ -103,6 +135,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                     emit(problem)
                 problems += len(exc.problems)
                 continue
+            compiled.append(policy)
             if args.require_signoff:
                 from .interpretations import signoff_problems
 
@@ -110,19 +143,44 @@ def cmd_check(args: argparse.Namespace) -> int:
                 for problem in unsigned:
                     emit(problem)
                 problems += len(unsigned)
-            if args.sources is not None:
-                result = check_quotes(policy, Path(args.sources))
+            if sources is not None:
+                result = check_quotes(policy, sources)
                 for problem in result.problems:
                     emit(problem)
                 problems += len(result.problems)
                 if not result.problems:
                     emit(f"{file}: {result.checked} quotes found in their documents")
+    if args.strict and compiled:
+        problems += _check_strictly(compiled, emit)
     if args.json:
-        print(json.dumps({"files": files, "problems": found, "ok": not problems}, indent=2,
-                          ensure_ascii=False))
+        print(json.dumps({"files": files, "problems": found, "ok": not problems,
+                          "quotes_checked": sources is not None, "strict": args.strict},
+                         indent=2, ensure_ascii=False))
         return EXIT_FAILED if problems else EXIT_OK
     print(f"checked {files} policy file(s): {problems} problem(s)")
+    if sources is None:
+        print("the quotes were not checked against their documents: give --sources DIR to "
+              "check them")
+    if not args.strict:
+        print("gaps, overlaps and masked rules were not looked for: give --strict to run the "
+              "static verification")
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def _check_strictly(compiled: list[Any], emit: Any) -> int:
+    """The static verification of every compiled policy; emits its findings, counts them."""
+    try:
+        from .verify import verify_policies
+    except ModuleNotFoundError as exc:
+        raise BadInput(f"check --strict needs the verify extra ({exc.name} is missing): "
+                       "pip install 'housing-policyengine[verify]'") from None
+    unique: dict[str, Any] = {}
+    for policy in compiled:  # two files with one id: verify the first
+        unique.setdefault(policy.id, policy)
+    report = verify_policies(PolicySet(unique), max_examples=25, seed=0)
+    for finding in report.findings:
+        emit(Problem(finding.file, finding.line, 1, f"{finding.kind}: {finding.message}"))
+    return len(report.findings)
 
 
 def _collecting(found: list[Any]) -> Any:
@@ -150,10 +208,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     from .scenario_report import run_dict, write_junit
     from .scenarios import coverage, policy_dirs_for, run_scenarios, selected
 
-    paths = [Path(p) for p in args.paths] or [Path(args.policies or BUNDLED_POLICIES)]
-    for path in paths:
-        if not path.exists():
-            raise PolicyError(Problem(str(path), 1, 1, "no such file or directory"))
+    paths = _existing(args.paths, "a scenario file or directory")
+    if args.policies:
+        _existing([args.policies], "the policies")
+    paths = paths or [Path(args.policies or BUNDLED_POLICIES)]
     # the scenarios of DIR run against DIR's own policies (unless --policies says otherwise)
     policies = load_policies(args.policies if args.policies else policy_dirs_for(paths))
     run = run_scenarios(paths, policies, selected(args.k))
@@ -230,6 +288,8 @@ def build_parser(optional_commands: bool = True) -> argparse.ArgumentParser:
                    help="also check every quote against the documents in DIR")
     p.add_argument("--require-signoff", action="store_true",
                    help="fail while any interpretation is not signed off")
+    p.add_argument("--strict", action="store_true",
+                   help="also run the static verification: gaps, overlaps, masked rules")
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
 
     p = sub.add_parser("list", help="list policies, their decisions and facts")
@@ -277,29 +337,115 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code. Output is flushed here, so that a full disk or a
+    closed pipe is reported (or, for a reader that went away, ignored) rather than crashing at
+    exit."""
+    if sys.stdout is None:
+        _say("error: standard output is closed; policyengine prints its answer there")
+        return EXIT_BAD_INPUT
+    _tolerant_output()
+    try:
+        code = _run(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _detach_stdout()
+        return EXIT_OK
+    except OSError as exc:
+        _detach_stdout()
+        _say(f"error: cannot write the output: {exc.strerror or exc}")
+        return EXIT_BAD_INPUT
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
         # a core command needs no optional module imported (each costs start-up time)
         parser = build_parser(optional_commands=not words or words[0] not in COMMANDS)
-        args = parser.parse_args(argv)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help (and --version): argparse has printed
+            return exc.code if isinstance(exc.code, int) else EXIT_OK
         handler = getattr(args, "handler", None) or COMMANDS[args.command]
         code: int = handler(args)
         return code
     except _Usage as exc:
-        print(str(exc), file=sys.stderr)
-        print("run 'policyengine --help' for the commands", file=sys.stderr)
+        _say(str(exc))
+        _say("run 'policyengine --help' for the commands")
         return EXIT_BAD_INPUT
+    except PolicyDefect as defect:
+        for problem in defect.error.problems:
+            _say(f"error: a defect in the policy: {problem}")
+        return EXIT_FAILED
     except PolicyError as exc:
         for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
+            _say(f"error: {problem}")
         return EXIT_BAD_INPUT
     except PolicyEngineError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return EXIT_OK
+        raise  # the reader went away: main() lets it go quietly
+    except OSError as exc:
+        if exc.errno in _WRITE_ERRORS:
+            _detach_stdout()
+            _say(f"error: cannot write the output: {exc.strerror or exc}")
+            return EXIT_BAD_INPUT
+        where = f": {exc.filename}" if exc.filename else ""
+        _say(f"error: {exc.strerror or exc}{where}")
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        _say("error: out of memory")
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug: say so in one line rather than print a traceback
+        if os.environ.get("POLICYENGINE_TRACEBACK"):
+            raise
+        _say(f"error: internal error in policyengine (a bug; please report it with the command "
+             f"that caused it): {type(exc).__name__}: {_one_line(str(exc))}")
+        return EXIT_BAD_INPUT
+
+
+#: errno values of a failed write to standard output (a full disk, a closed descriptor, ...)
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EIO, errno.EBADF, errno.EDQUOT, errno.EFBIG})
+
+
+def _say(message: str) -> None:
+    """One message on stderr, one line (nothing if stderr is closed too)."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        print(_one_line(message), file=stream, flush=True)
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(text.split("\n")) if "\n" in text else text
+    return text if len(text) <= 2000 else text[:1997] + "..."
+
+
+def _tolerant_output() -> None:
+    """Write characters the output's encoding cannot hold as escapes, not as a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                reconfigure(errors="backslashreplace")
+
+
+def _detach_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush cannot fail."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

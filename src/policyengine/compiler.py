@@ -27,7 +27,7 @@ from .expressions import (
     compile_value,
 )
 from .facts import ALL_KINDS, MOMENT, FactsValidator, ValueType
-from .load import LoadedYaml, Path_, load_yaml_file, load_yaml_text
+from .load import LoadedYaml, Path_, read_yaml_file, read_yaml_text
 from .ruleindex import RuleIndex, build_index
 from .schema import Citation, FactType, Interpretation, PolicyFile, Rule, parse_policy
 from .values import FrozenDict, freeze
@@ -568,7 +568,9 @@ class _Compiler:
         for ri, rspec in enumerate(dspec.rules):
             rpath = (*path, "rules", ri)
             if rspec.id in ids:
-                self.fail((*rpath, "id"), f"rule id '{rspec.id}' is used twice in {dname}")
+                first = self.loaded.position((*path, "rules", ids[rspec.id], "id")).line
+                self.fail((*rpath, "id"), f"rule id '{rspec.id}' is used twice in {dname} "
+                                          f"(first at line {first}); give each rule its own id")
                 continue
             ids[rspec.id] = ri
             scope.rule = rspec.id
@@ -750,7 +752,7 @@ def compile_policy_text(
     (policyengine.policyset.compile_policy_text gives them all). ``sha256`` is the digest to
     record for it (the file's bytes, when the text was read from a file elsewhere); by default
     that of the text's UTF-8."""
-    loaded = load_yaml_text(text, file)
+    loaded = read_yaml_text(text, file)
     if sha256 is not None:
         loaded.sha256 = sha256
     spec = parse_policy(loaded)
@@ -764,7 +766,7 @@ def compile_policy_file(
     """The compiled policy in ``path``, its further ``sections`` compiled by the compilers given.
     With ``decisions_only`` its case lifecycles are left out (and not checked), for a process
     that only takes decisions."""
-    loaded = load_yaml_file(path)
+    loaded = read_yaml_file(path)
     spec = parse_policy(loaded)
     return _Compiler(loaded, spec, sections).compile(str(path), loaded.text,
                                                      decisions_only=decisions_only)

@@ -37,6 +37,7 @@ from typing import Any
 
 from .decision import Decision
 from .errors import PolicyEngineError
+from .inputs import UnreadableInput, require_regular_file
 from .replay import REDACTION_ALGORITHM, facts_digest
 
 __all__ = [
@@ -296,6 +297,10 @@ def open_decision_log(path: str | Path, *, redaction_key: bytes | None = None,
 def read_decision_log(path: str | Path) -> Iterator[LogEntry]:
     """Every entry of a log, oldest first, whichever format it is in (read from its content)."""
     source = Path(path)
+    try:
+        require_regular_file(source)
+    except UnreadableInput as exc:
+        raise DecisionLogError(f"cannot read the decision log {source}: {exc.reason}") from None
     try:
         with source.open("rb") as stream:
             head = stream.read(len(_SQLITE_MAGIC))

@@ -301,11 +301,13 @@ def _holds(expr: Expr) -> Cond:
 def _check_member(vt: ValueType, value: Any, path: Path_, scope: Scope, fact: str) -> None:
     if vt.kind == "enum":
         if not isinstance(value, str) or value not in vt.values:
-            hint = (
-                " (YAML read an unquoted yes/no/on/off as true/false: quote it)"
-                if isinstance(value, bool)
-                else did_you_mean(str(value), list(vt.values))
-            )
+            written = scope.loaded.written.get(path)
+            if isinstance(value, bool):
+                shown = written or _fmt(value)
+                hint = (f" (YAML read the unquoted {shown} as {_fmt(value)}: write it in "
+                        f"quotes, '{shown}')")
+            else:
+                hint = did_you_mean(str(value), list(vt.values))
             raise scope.fail(
                 path,
                 f"'{_fmt(value)}' is not a value of {fact}; allowed: {', '.join(vt.values)}{hint}",
@@ -434,7 +436,9 @@ def _operator_test(
         return Cond(ordered, f"{name} {words} {_fmt(arg)}", facts=facts)
 
     known = ["is", "in", "not_in", "present", *ORDER_TESTS]
-    raise scope.fail(path, f"unknown test '{op}' on {name}{did_you_mean(op, known)}", key=True)
+    raise scope.fail(path, f"unknown test '{op}' on {name}{did_you_mean(op, known)}; the tests "
+                     f"are: {', '.join(known)} (for one of several values, write a list: "
+                     f"{name}: [a, b])", key=True)
 
 
 def _list_test(
@@ -499,7 +503,8 @@ def _list_test(
     known = ["includes", "includes_any", "includes_all", "includes_none", "empty", "present",
              "count_at_least", "count_below"]
     raise scope.fail(
-        path, f"unknown test '{op}' on the list {name}{did_you_mean(op, known)}", key=True
+        path, f"unknown test '{op}' on the list {name}{did_you_mean(op, known)}; the tests on a "
+        f"list are: {', '.join(known)}", key=True
     )
 
 
@@ -556,6 +561,9 @@ def compile_value(node: Any, path: Path_, scope: Scope) -> Expr:
         )
     if node is None:
         raise scope.fail(path, "a value is missing here")
+    if isinstance(node, float):  # an outcome would otherwise take any number, of any type
+        raise scope.fail(path, f"{node} is a number with a fraction; a policy's values are whole "
+                               "numbers, dates, text, or true or false")
     value = node
 
     def constant(env: Env) -> Any:
@@ -572,7 +580,7 @@ def _compile_operator(node: dict[str, Any], path: Path_, scope: Scope) -> Expr:
         return _outcome_ref(node["outcome"], (*path, "outcome"), scope)
     if keys == {"interpretation"}:
         name = node["interpretation"]
-        if name not in scope.interpretations:
+        if not isinstance(name, str) or name not in scope.interpretations:
             raise scope.fail(
                 (*path, "interpretation"),
                 f"unknown interpretation '{name}'"
@@ -716,7 +724,7 @@ def _duration(
     interps: frozenset[str] = frozenset()
     if isinstance(node, dict) and set(node) == {"interpretation"}:
         name = node["interpretation"]
-        if name not in scope.interpretations:
+        if not isinstance(name, str) or name not in scope.interpretations:
             raise scope.fail(path, f"unknown interpretation '{name}'")
         interps = frozenset([name])
         node = scope.interpretations[name]
@@ -905,6 +913,9 @@ def _sample(spec: Any, path: Path_, scope: Scope) -> Expr:
         raise scope.fail(path, "'sample' takes 'of', 'percent' and 'salt'")
     key = compile_value(spec["of"], (*path, "of"), scope)
     percent = spec["percent"]
+    if isinstance(percent, dict) and set(percent) != {"interpretation"}:
+        raise scope.fail((*path, "percent"), "'percent' is a number from 0 to 100, or "
+                         "{interpretation: name} (a fixed share: not a fact)")
     if isinstance(percent, dict):
         pct_expr = compile_value(percent, (*path, "percent"), scope)
         percent = pct_expr.fn(None)  # type: ignore[arg-type]  # an interpretation is constant
@@ -933,7 +944,9 @@ def _sample(spec: Any, path: Path_, scope: Scope) -> Expr:
 
 def in_sample(key: str, salt: str, hundredths_of_percent: int) -> bool:
     """A reproducible draw: SHA-256 of salt and key, read as a number from 0 to 9999."""
-    digest = hashlib.sha256(f"{salt}\x00{key}".encode()).digest()
+    # surrogatepass: a key an app passed as text that is not valid Unicode still draws (and the
+    # same way every time) rather than crash the decision
+    digest = hashlib.sha256(f"{salt}\x00{key}".encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:8], "big") % 10_000 < hundredths_of_percent
 
 

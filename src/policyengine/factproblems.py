@@ -29,6 +29,8 @@ Path = tuple[Any, ...]
 
 
 def short_name(name: str) -> str:
+    if not name.isprintable():  # a newline or control character in a key: shown escaped
+        name = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
     return name if len(name) <= MAX_NAME_SHOWN else name[: MAX_NAME_SHOWN - 3] + "..."
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PolicyEngineError, PolicyError, Problem
-from .load import load_yaml_text
+from .load import load_yaml_text, read_file_text
 
 #: Flow collections longer than this (with their indentation and key) are written as blocks.
 WIDTH = 100
@@ -186,9 +186,9 @@ def format_files(paths: Iterable[Path]) -> tuple[list[Formatted], list[Problem]]
     problems: list[Problem] = []
     for path in yaml_files(paths):
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(path), 0, 0, f"cannot read the file: {exc}"))
+            text = read_file_text(path)[0]  # a regular UTF-8 file within the size limit
+        except PolicyError as exc:
+            problems.extend(exc.problems)
             continue
         try:
             results.append(Formatted(path, text, format_text(text, str(path))))

@@ -2,12 +2,20 @@
 
 PyYAML's safe loader is used to compose the node graph; this module then builds plain Python
 data from it itself, so that it can refuse duplicate keys (PyYAML keeps the last one silently),
-refuse documents that expand aliases beyond a sane size, and remember where each value stood.
+remember where each value stood, and report every value it cannot read (an impossible date such
+as ``2026-02-30``, a malformed number, a tag on the wrong kind of value) as a positioned
+:class:`Problem`, all of them in one run, rather than let PyYAML's exception escape.
+
+Before anything is built, :mod:`~policyengine.yaml_measure` measures the document against the
+:class:`~policyengine.inputs.Limits` (values, aliases followed, nesting, characters). Only regular
+files are read (see :func:`~policyengine.inputs.read_regular_file`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,9 +24,9 @@ from typing import Any
 import yaml
 
 from .errors import PolicyError, Problem
-
-#: The most nodes a document may expand to once aliases are followed.
-MAX_EXPANDED_NODES = 200_000
+from .inputs import Limits, UnreadableInput, decode_utf8, one_line, read_regular_file
+from .yaml_measure import measure
+from .yaml_messages import syntax_problem
 
 Path_ = tuple[str | int, ...]
 
@@ -29,9 +37,26 @@ class Position:
     column: int
 
 
+class _Invalid:
+    """Stands in for a value that could not be read; its problem is already reported."""
+
+    def __repr__(self) -> str:
+        return "<unreadable value>"
+
+
+#: The value built for a scalar that could not be read (see :attr:`LoadedYaml.invalid`).
+INVALID: Any = _Invalid()
+
+
 @dataclass
 class LoadedYaml:
-    """A YAML document as plain data, with the positions of its values and mapping keys."""
+    """A YAML document as plain data, with the positions of its values and mapping keys.
+
+    ``problems`` are the values that could not be read (each built as :data:`INVALID`, its path
+    in ``invalid``); ``written`` keeps the source text of every plain scalar that YAML read as
+    something other than a string (``17:00`` read as the number 1020, ``no`` as false), so that
+    a later stage can say what was written.
+    """
 
     file: str
     text: str
@@ -40,6 +65,9 @@ class LoadedYaml:
     sha256: str = ""
     value_positions: dict[Path_, Position] = field(default_factory=dict)
     key_positions: dict[Path_, Position] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    invalid: set[Path_] = field(default_factory=set)
+    written: dict[Path_, str] = field(default_factory=dict)
 
     def position(self, path: Path_, *, key: bool = False) -> Position:
         """The position of the value (or its key) at ``path``, else of its nearest ancestor."""
@@ -56,46 +84,56 @@ class LoadedYaml:
 
     def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
         pos = self.position(path, key=key)
-        return Problem(self.file, pos.line, pos.column, message)
+        return Problem(self.file, pos.line, pos.column, one_line(message))
+
+    def within_invalid(self, path: Path_) -> bool:
+        """Whether ``path`` is, or lies under, a value that could not be read."""
+        probe = tuple(path)
+        while True:
+            if probe in self.invalid:
+                return True
+            if not probe:
+                return False
+            probe = probe[:-1]
 
 
 #: libyaml's C parser when PyYAML was built with it (same nodes and marks, ~10x faster)
 _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_STR_TAG = "tag:yaml.org,2002:str"
-_ALLOWED_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}"
-    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
-)
+_YAML = "tag:yaml.org,2002:"
+_STR_TAG = _YAML + "str"
+_INT_TAG = _YAML + "int"
+_SCALAR_TAGS = frozenset(_YAML + n for n in ("str", "int", "float", "bool", "null", "timestamp"))
+_TAG_KIND = {_YAML + "map": yaml.MappingNode, _YAML + "seq": yaml.SequenceNode}
+_ALLOWED_TAGS = _SCALAR_TAGS | frozenset(_TAG_KIND)
+_KIND_WORD = {yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list",
+              yaml.ScalarNode: "a single value"}
 
 
-def _mark(node: yaml.Node) -> Position:
+def _mark(node: Any) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int], depth: int = 0) -> int:
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    if depth > 200:
-        raise RecursionError
-    memo[key] = 1  # guards against recursive aliases while we count
-    size = 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            size += _expanded_size(k, memo, depth + 1) + _expanded_size(v, memo, depth + 1)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            size += _expanded_size(item, memo, depth + 1)
-    memo[key] = size
-    return size
+def _tag_text(tag: str) -> str:
+    return "!!" + tag.removeprefix(_YAML) if tag.startswith(_YAML) else tag
+
+
+# ------------------------------------------------------------------------------ building
 
 
 class _Builder:
-    def __init__(self, loaded: LoadedYaml) -> None:
+    def __init__(self, loaded: LoadedYaml, limits: Limits) -> None:
         self.loaded = loaded
+        self.limits = limits
         self.constructor = yaml.constructor.SafeConstructor()
-        self.problems: list[Problem] = []
+
+    def fail(self, node: Any, message: str, path: Path_ | None = None) -> Any:
+        pos = _mark(node)
+        self.loaded.problems.append(
+            Problem(self.loaded.file, pos.line, pos.column, one_line(message)))
+        if path is not None:
+            self.loaded.invalid.add(path)
+        return INVALID
 
     def _merge_sources(self, node: yaml.Node) -> list[yaml.MappingNode]:
         if isinstance(node, yaml.MappingNode):
@@ -104,13 +142,21 @@ class _Builder:
             isinstance(n, yaml.MappingNode) for n in node.value
         ):
             return list(node.value)
-        pos = _mark(node)
-        self.problems.append(
-            Problem(
-                self.loaded.file, pos.line, pos.column, "'<<' merges a mapping or a list of them"
-            )
-        )
+        self.fail(node, "'<<' merges a mapping or a list of them")
         return []
+
+    def _key(self, key_node: yaml.Node) -> str | int | None:
+        if not isinstance(key_node, yaml.ScalarNode):
+            self.fail(key_node, "a key must be a plain value, not a list or mapping")
+            return None
+        if key_node.tag == _STR_TAG:
+            return str(key_node.value)
+        key = self.scalar(key_node, None)
+        if key is INVALID:
+            return None
+        if isinstance(key, int) and not isinstance(key, bool):
+            return key
+        return str(key_node.value)
 
     def _add_pair(
         self,
@@ -121,50 +167,34 @@ class _Builder:
         *,
         explicit: bool,
     ) -> None:
-        if not isinstance(key_node, yaml.ScalarNode):
-            pos = _mark(key_node)
-            self.problems.append(
-                Problem(self.loaded.file, pos.line, pos.column, "a key must be a plain value")
-            )
-            return
         if key_node.tag == "tag:yaml.org,2002:merge":  # a nested merge inside a merged mapping
             for source in self._merge_sources(value_node):
                 for k, v in source.value:
                     self._add_pair(result, k, v, path, explicit=False)
             return
-        if key_node.tag == _STR_TAG:
-            key = key_node.value
-        else:
-            key = self.constructor.construct_object(key_node)
-        if not isinstance(key, str | int) or isinstance(key, bool):
-            key = str(key_node.value)
+        key = self._key(key_node)
+        if key is None:
+            return
         if key in result:
             if not explicit:
                 return
-            pos = _mark(key_node)
             first = self.loaded.key_positions[(*path, key)]
-            self.problems.append(
-                Problem(
-                    self.loaded.file,
-                    pos.line,
-                    pos.column,
-                    f"duplicate key '{key}' (first given at line {first.line}, "
-                    f"column {first.column})",
-                )
-            )
+            self.fail(key_node, f"duplicate key '{key}' (first given at line {first.line}, "
+                                f"column {first.column}); keep one of them")
             return
         self.loaded.key_positions[(*path, key)] = _mark(key_node)
         result[key] = self.build(value_node, (*path, key))
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.loaded.value_positions[path] = _mark(node)
-        if node.tag not in _ALLOWED_TAGS:
-            pos = _mark(node)
-            self.problems.append(
-                Problem(self.loaded.file, pos.line, pos.column,
-                        f"the YAML tag '{node.tag}' is not allowed in a policy file")
-            )
-            return None
+        tag = node.tag
+        if tag not in _ALLOWED_TAGS:
+            return self.fail(node, f"the YAML tag '{_tag_text(tag)}' is not allowed in a policy "
+                                   "file", path)
+        wanted = _TAG_KIND.get(tag, yaml.ScalarNode)
+        if not isinstance(node, wanted):
+            return self.fail(node, f"the tag {_tag_text(tag)} does not fit "
+                                   f"{_KIND_WORD[type(node)]}; remove the tag", path)
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             merges: list[yaml.MappingNode] = []
@@ -180,68 +210,131 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        if node.tag == _STR_TAG:
+        assert isinstance(node, yaml.ScalarNode)
+        if tag == _STR_TAG:
             return node.value
-        return self.constructor.construct_object(node)
+        value = self.scalar(node, path)
+        if not node.style and value is not INVALID:
+            self.loaded.written[path] = node.value
+        return value
+
+    def scalar(self, node: yaml.ScalarNode, path: Path_ | None) -> Any:
+        """A scalar of a resolved or explicit tag, or :data:`INVALID` with its problem."""
+        tag = node.tag
+        text = str(node.value)
+        if tag == _INT_TAG:
+            digits = sum(ch.isdigit() for ch in text)
+            if digits > self.limits.max_number_digits:
+                return self.fail(node, f"a whole number of {digits:,} digits is too long (at "
+                                       f"most {self.limits.max_number_digits}); if it is text, "
+                                       "put it in quotes", path)
+        construct = self.constructor.yaml_constructors.get(tag)
+        if construct is None:
+            return self.fail(node, f"the YAML tag '{_tag_text(tag)}' is not allowed in a policy "
+                                   "file", path)
+        try:
+            value = construct(self.constructor, node)
+        except Exception as exc:  # PyYAML raises ValueError, KeyError, IndexError, ...
+            return self.fail(node, _unreadable(tag, text, exc, explicit=_explicit(node)), path)
+        if isinstance(value, float) and not math.isfinite(value):
+            return self.fail(node, f"'{text}' is {'not a number' if value != value else 'infinite'}"
+                                   ": a policy's numbers are finite (decisions are JSON); write a "
+                                   "number, or quote the value if it is text", path)
+        return value
 
 
-def load_yaml_text(text: str, file: str) -> LoadedYaml:
-    """Parse one YAML document, raising :class:`PolicyError` with positions on any problem."""
-    loaded = LoadedYaml(file=file, text=text, data=None,
-                        sha256=hashlib.sha256(text.encode()).hexdigest())
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _explicit(node: yaml.ScalarNode) -> bool:
+    """Whether a tag was written (``!!int x``) rather than resolved from a plain value."""
+    if node.style:  # quoted ('' or None is plain: the C and Python parsers differ)
+        return True
+    resolved = _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False))  # type: ignore[no-untyped-call]
+    return bool(resolved != node.tag)
+
+
+def _unreadable(tag: str, text: str, exc: Exception, *, explicit: bool) -> str:
+    """Why a scalar could not be read, and what to write instead."""
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    kind = tag.removeprefix(_YAML)
+    fix = (f"remove the tag {_tag_text(tag)} or correct the value" if explicit
+           else "if it is text, put it in quotes")
+    if kind == "timestamp":
+        reason = str(exc) if isinstance(exc, ValueError) else "not in the form YYYY-MM-DD"
+        if "offset" in reason:
+            reason = "the UTC offset must be less than 24 hours"
+        elif "year" in reason:
+            reason = f"years run from {dt.MINYEAR} to {dt.MAXYEAR}"
+        return (f"'{shown}' is not a real date or date-time ({reason}); write a date as "
+                f"YYYY-MM-DD; {fix}")
+    words = {"int": "a whole number", "float": "a number", "bool": "true or false",
+             "null": "empty (null)"}.get(kind, kind)
+    return f"'{shown}' cannot be read as {words}; {fix}"
+
+
+def _compose(text: str, file: str) -> yaml.Node:
     try:
-        nodes = list(yaml.compose_all(text, Loader=_SAFE_LOADER))
+        root = yaml.compose(text, Loader=_SAFE_LOADER)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise PolicyError(Problem(file, line, col, f"YAML syntax: {exc.problem}")) from None
+        raise PolicyError(syntax_problem(exc, text, file)) from None
     except yaml.YAMLError as exc:
         raise PolicyError(Problem(file, 1, 1, f"YAML syntax: {exc}")) from None
-    if not nodes or nodes[0] is None:
+    if root is None:
         raise PolicyError(Problem(file, 1, 1, "the file is empty"))
-    if len(nodes) > 1:
-        raise PolicyError(Problem(file, 1, 1, "one YAML document per file, found several"))
-    root = nodes[0]
-    try:
-        size = _expanded_size(root, {})
-    except RecursionError:
-        raise PolicyError(
-            Problem(file, 1, 1, "the document nests too deeply or refers to itself")
-        ) from None
-    if size > MAX_EXPANDED_NODES:
-        raise PolicyError(
-            Problem(
-                file,
-                1,
-                1,
-                f"the document expands to {size} values through aliases "
-                f"(the limit is {MAX_EXPANDED_NODES}); refusing it",
-            )
-        )
-    builder = _Builder(loaded)
-    try:
-        loaded.data = builder.build(root, ())
-    except yaml.constructor.ConstructorError as exc:
-        mark = exc.problem_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise PolicyError(Problem(file, line, col, f"YAML: {exc.problem}")) from None
-    if builder.problems:
-        raise PolicyError(builder.problems)
+    return root
+
+
+def read_yaml_text(text: str, file: str, limits: Limits | None = None) -> LoadedYaml:
+    """Parse one YAML document; values that cannot be read are left in ``problems``.
+
+    Raises :class:`PolicyError` for what stops reading altogether: a syntax error, a document
+    beyond the limits, several documents, an empty file.
+    """
+    limits = limits or Limits.from_environment()
+    if len(text) > limits.max_file_bytes:
+        raise PolicyError(Problem(file, 1, 1, f"the text is {len(text):,} characters, more than "
+                                              f"the {limits.max_file_bytes:,} allowed; "
+                                              f"{limits.hint('max_file_bytes')}"))
+    measure(text, file, limits)
+    root = _compose(text, file)
+    loaded = LoadedYaml(file=file, text=text, data=None,
+                        sha256=hashlib.sha256(text.encode()).hexdigest())
+    loaded.data = _Builder(loaded, limits).build(root, ())
     return loaded
 
 
-def load_yaml_file(path: Path) -> LoadedYaml:
+def load_yaml_text(text: str, file: str, limits: Limits | None = None) -> LoadedYaml:
+    """Parse one YAML document, raising :class:`PolicyError` with positions on any problem."""
+    loaded = read_yaml_text(text, file, limits)
+    if loaded.problems:
+        raise PolicyError(loaded.problems)
+    return loaded
+
+
+def read_file_text(path: Path, limits: Limits | None = None) -> tuple[str, str]:
+    """The UTF-8 text of a regular file (universal newlines) and the sha256 of its bytes, or a
+    :class:`PolicyError` saying why it cannot be read."""
     try:
-        raw = path.read_bytes()
-        # universal newlines, as read_text gives; the sha256 is of the bytes themselves
-        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-    except OSError as exc:
-        message = f"cannot read the file: {exc.strerror}"
-        raise PolicyError(Problem(str(path), 0, 0, message)) from None
-    except UnicodeDecodeError:
-        raise PolicyError(Problem(str(path), 0, 0, "the file is not UTF-8 text")) from None
-    loaded = load_yaml_text(text, str(path))
-    loaded.sha256 = hashlib.sha256(raw).hexdigest()
+        raw = read_regular_file(path, limits)
+        text = decode_utf8(raw)
+    except UnreadableInput as exc:
+        raise PolicyError(Problem(str(path), exc.line, exc.column, exc.reason)) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n"), hashlib.sha256(raw).hexdigest()
+
+
+def read_yaml_file(path: Path, limits: Limits | None = None) -> LoadedYaml:
+    limits = limits or Limits.from_environment()
+    text, sha256 = read_file_text(path, limits)
+    loaded = read_yaml_text(text, str(path), limits)
+    loaded.sha256 = sha256
+    return loaded
+
+
+def load_yaml_file(path: Path, limits: Limits | None = None) -> LoadedYaml:
+    loaded = read_yaml_file(path, limits)
+    if loaded.problems:
+        raise PolicyError(loaded.problems)
     return loaded
 
 

@@ -15,7 +15,9 @@ from .decision import Decision
 from .durations import LONDON, parse_date
 from .errors import FactsError, PolicyError, Problem, UnknownNameError
 from .evaluate import evaluate, evaluate_policy_status
+from .factproblems import short_name
 from .lifecycle import compile_lifecycles
+from .reprs import short_repr
 
 #: The compilers of a policy file's sections beyond its decisions.
 SECTIONS: Mapping[str, SectionCompiler] = {"lifecycles": compile_lifecycles}
@@ -64,9 +66,9 @@ def coerce_as_of(as_of: dt.date | str | None) -> dt.date:
             return parse_date(as_of)
         except ValueError:
             raise FactsError(
-                f"as_of must be a date YYYY-MM-DD; got {as_of!r}", fact="as_of"
+                f"as_of must be a date YYYY-MM-DD; got {short_repr(as_of)}", fact="as_of"
             ) from None
-    raise FactsError(f"as_of must be a date YYYY-MM-DD; got {as_of!r}", fact="as_of")
+    raise FactsError(f"as_of must be a date YYYY-MM-DD; got {short_repr(as_of)}", fact="as_of")
 
 
 class PolicySet:
@@ -137,9 +139,11 @@ class PolicySet:
                             full_trace=full_trace)
         if decision == "policy_status":
             if facts:
+                names = [short_repr(k, 40) if not isinstance(k, str) else short_name(k)
+                         for k in list(facts)[:20]]
                 raise FactsError(
-                    f"{policy}.policy_status takes no facts; got {', '.join(facts)}",
-                    fact=next(iter(facts)),
+                    f"{policy}.policy_status takes no facts; got {', '.join(names)}",
+                    fact=str(next(iter(facts))),
                 )
             return evaluate_policy_status(self.policy(policy), day)
         compiled = self.compiled_decision(policy, decision)
@@ -210,10 +214,10 @@ def load_policies(path: str | Path | Sequence[str | Path] | None = None) -> Poli
     seen: set[Path] = set()
     for root in roots:
         if not root.exists():
-            raise PolicyError(Problem(str(root), 0, 0, "no such file or directory"))
+            raise PolicyError(Problem(str(root), 1, 1, "no such file or directory"))
         found = policy_files(root)
         if not found:
-            raise PolicyError(Problem(str(root), 0, 0, "no policy files (*.yaml) here"))
+            raise PolicyError(Problem(str(root), 1, 1, "no policy files (*.yaml) here"))
         for file in found:
             if file.resolve() not in seen:
                 seen.add(file.resolve())

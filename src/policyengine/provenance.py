@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .compiler import CompiledPolicy
 from .errors import Problem
+from .inputs import UnreadableInput, decode_utf8, read_regular_file
 
 _TYPOGRAPHIC = str.maketrans(
     {
@@ -44,23 +45,24 @@ class QuoteCheck:
 
 def check_quotes(policy: CompiledPolicy, sources_dir: Path) -> QuoteCheck:
     """Every citation's quote must occur in its document (after :func:`normalise`)."""
-    documents: dict[str, str | None] = {}
+    documents: dict[str, str | UnreadableInput] = {}
     problems: list[Problem] = []
     checked = 0
     for path, cite in policy.all_citations:
         if cite.document not in documents:
-            try:
+            try:  # a regular file of UTF-8 text only (a FIFO would hang, a device never end)
                 documents[cite.document] = normalise(
-                    (sources_dir / cite.document).read_text(encoding="utf-8")
+                    decode_utf8(read_regular_file(sources_dir / cite.document))
                 )
-            except OSError:
-                documents[cite.document] = None
+            except UnreadableInput as exc:
+                documents[cite.document] = exc
         text = documents[cite.document]
         checked += 1
-        if text is None:
+        if isinstance(text, UnreadableInput):
             problems.append(
                 policy.loaded.problem(
-                    path, f"cannot read the cited document {sources_dir / cite.document}"
+                    path, f"cannot read the cited document {sources_dir / cite.document}: "
+                          f"{text.reason.removeprefix('cannot read the file: ')}"
                 )
             )
         elif normalise(cite.clause) not in text:

@@ -20,6 +20,7 @@ from typing import Any
 
 from .decision_log import LogEntry, read_decision_log
 from .errors import PolicyEngineError
+from .inputs import UnreadableInput, read_regular_file, require_regular_file
 from .policyset import PolicySet, load_policies
 from .replay import PolicyChangedError, Replay, ReplayError, replay
 
@@ -86,7 +87,9 @@ def _read_key(path: str | None) -> bytes | None:
     if path is None:
         return None
     try:
-        key = Path(path).read_bytes().strip()
+        key = read_regular_file(path).strip()
+    except UnreadableInput as exc:
+        raise PolicyEngineError(f"the redaction key file {path}: {exc.reason}") from None
     except OSError as exc:
         raise PolicyEngineError(f"cannot read the redaction key file {path}: {exc.strerror}"
                                 ) from None
@@ -101,6 +104,7 @@ def _read_facts(path: str | None) -> dict[str, dict[str, Any]] | None:
         return None
     found: dict[str, dict[str, Any]] = {}
     try:
+        require_regular_file(path)
         with Path(path).open(encoding="utf-8") as lines:
             for number, line in enumerate(lines, 1):
                 if not line.strip():
@@ -115,6 +119,8 @@ def _read_facts(path: str | None) -> dict[str, dict[str, Any]] | None:
                         f"{path}:{number}: each line is {{\"request_id\": ..., \"facts\": {{...}}}}"
                     )
                 found[data["request_id"]] = data["facts"]
+    except UnreadableInput as exc:
+        raise PolicyEngineError(f"the facts file {path}: {exc.reason}") from None
     except OSError as exc:
         raise PolicyEngineError(f"cannot read the facts file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:

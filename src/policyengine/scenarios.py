@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .decision import Decision, to_json_value
 from .errors import FactsError, PolicyEngineError, PolicyError, Problem, UnknownNameError
-from .load import LoadedYaml, load_yaml_file
+from .load import LoadedYaml, read_yaml_file
 from .policyset import PolicySet
+from .schema import validation_problems
 
 
 class _Strict(BaseModel):
@@ -194,15 +195,22 @@ def run_scenario_file(
     """Run a scenario file's scenarios (those ``select`` accepts by their full name)."""
     run = TestRun()
     try:
-        loaded: LoadedYaml = load_yaml_file(path)
-        spec = ScenarioFile.model_validate(loaded.data)
+        loaded: LoadedYaml = read_yaml_file(path)
     except PolicyError as exc:
         run.problems.extend(exc.problems)
         return run
+    run.problems.extend(loaded.problems)
+    if not isinstance(loaded.data, dict):
+        if not run.problems:
+            run.problems.append(loaded.problem(
+                (), "a scenario file is a mapping with 'policy' and 'scenarios'"))
+        return run
+    try:
+        spec = ScenarioFile.model_validate(loaded.data)
     except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            run.problems.append(loaded.problem(loc, f"{'.'.join(map(str, loc))}: {err['msg']}"))
+        run.problems.extend(validation_problems(exc, ScenarioFile, loaded))
+    if run.problems:
+        run.problems.sort(key=lambda p: (p.line, p.column))
         return run
     for i, scenario in enumerate(spec.scenarios):
         if select is not None and not select(f"{spec.policy}.{scenario.decision}: "

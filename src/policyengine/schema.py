@@ -7,14 +7,66 @@ expressions are free-form here and are checked, with positions, by the compiler.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import keyword
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from .errors import PolicyError, Problem, did_you_mean
-from .load import LoadedYaml, Path_
+from .errors import PolicyError
+from .inputs import excerpt
+from .load import LoadedYaml
+from .schema_problems import IDENT as IDENT
+from .schema_problems import validation_problems as validation_problems
 
-IDENT = r"^[a-z][a-z0-9_]*$"
+_IDENT = re.compile(IDENT)
+#: Names a fact (or a record field, or an event's data field) may not have: facts become the
+#: fields of a pydantic model, so pydantic's own attributes and namespace are reserved.
+RESERVED_NAMES = frozenset(n for n in dir(BaseModel) if not n.startswith("_"))
+
+
+def _fact_name(name: str) -> str:
+    """A fact name: a lowercase identifier that neither pydantic nor Python reserves."""
+    if not _IDENT.match(name):
+        raise PydanticCustomError(
+            "fact_name",
+            "'{name}' cannot name a fact: use lowercase letters, digits and _, starting with a "
+            "letter",
+            {"name": excerpt(name)[1:-1]},
+        )
+    if keyword.iskeyword(name):
+        raise PydanticCustomError(
+            "fact_name", "'{name}' is a Python keyword and cannot name a fact; choose another "
+            "name (for example '{name}_date')", {"name": excerpt(name)[1:-1]})
+    if name in RESERVED_NAMES or name.startswith("model_"):
+        raise PydanticCustomError(
+            "fact_name", "'{name}' is reserved (names beginning model_ and the names of "
+            "pydantic's own methods, such as copy, dict, json, schema and validate); choose "
+            "another name", {"name": excerpt(name)[1:-1]})
+    return name
+
+
+#: The name of a fact, a record's field or an event's data field.
+FactName = Annotated[str, AfterValidator(_fact_name)]
+
+#: The same rule for editors: the JSON Schema of a mapping keyed by fact names.
+FACT_NAME_SCHEMA: dict[str, Any] = {
+    "pattern": "^(?!model_)[a-z][a-z0-9_]*$",
+    "not": {"enum": sorted(RESERVED_NAMES | {k for k in keyword.kwlist if k.islower()})},
+}
+
+
+def fact_names(default: Any) -> Any:
+    """A field keyed by fact names, with that rule in its JSON Schema (``propertyNames``)."""
+    return Field(default=default, json_schema_extra={"propertyNames": FACT_NAME_SCHEMA})
 
 
 class Strict(BaseModel):
@@ -151,7 +203,7 @@ class FactType(Strict):
     """true when an enum's values are listed in rising order (allows at_least, above, ...)."""
     of: FactType | None = None
     """A list's item type."""
-    fields: dict[str, FactType] | None = None
+    fields: dict[FactName, FactType] | None = fact_names(None)
     """A record's fields and their types."""
     optional: bool = False
     """true when an app may leave the fact out; a test on a missing fact is false."""
@@ -281,7 +333,7 @@ class DecisionSpec(Strict):
 
     description: str
     """The question the decision answers, in words."""
-    facts: dict[str, FactType] = {}
+    facts: dict[FactName, FactType] = fact_names({})
     """What an app passes in: fact name to its type. Anything else is an error."""
     outcomes: dict[str, OutcomeSpec] = {}
     """What the decision answers: outcome name to its type."""
@@ -320,70 +372,20 @@ class PolicyFile(Strict):
 
 FactType.model_rebuild()
 
-def _model_holding(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    """The model whose keys apply at ``loc`` (for "did you mean" on an unknown key)."""
-    current: type[BaseModel] = model
-    i = 0
-    while i < len(loc):
-        field = next(
-            (f for n, f in current.model_fields.items() if (f.alias or n) == str(loc[i])), None
-        )
-        if field is None:
-            return None
-        inner = _inner_model(field.annotation)
-        if inner is None:
-            return None
-        current, in_container = inner
-        i += 2 if in_container else 1  # past the list index or dict key too
-    return current if i == len(loc) else None
-
-
-def _inner_model(annotation: Any) -> tuple[type[BaseModel], bool] | None:
-    """The model a field holds, and whether it holds it in a list or dict."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation, False
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _inner_model(arg)
-        if found is not None:
-            container = getattr(annotation, "__origin__", None) in (list, dict)
-            return found[0], found[1] or container
-    return None
-
-
-def validation_problems(
-    exc: ValidationError, model: type[BaseModel], loaded: LoadedYaml, base: Path_ = ()
-) -> list[Problem]:
-    """A pydantic error as positioned problems, with "did you mean" for unknown keys."""
-    problems: list[Problem] = []
-    for err in exc.errors():
-        loc = tuple(
-            p for p in err["loc"]
-            if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
-        )
-        if err["type"] == "extra_forbidden":
-            key = str(loc[-1])
-            holder = _model_holding(model, loc[:-1])
-            known = [f.alias or n for n, f in holder.model_fields.items()] if holder else []
-            problems.append(loaded.problem(
-                (*base, *loc), f"unknown key '{key}'{did_you_mean(key, known)}", key=True
-            ))
-        elif err["type"] == "missing":
-            problems.append(loaded.problem(
-                (*base, *loc[:-1]), f"missing required key '{loc[-1]}'", key=True
-            ))
-        else:
-            where = ".".join(str(p) for p in (*base, *loc))
-            problems.append(loaded.problem((*base, *loc), f"{where}: {err['msg']}"))
-    return problems
-
-
 def parse_policy(loaded: LoadedYaml) -> PolicyFile:
-    """Validate a loaded YAML document against the policy schema."""
+    """Validate a loaded YAML document against the policy schema.
+
+    The values the loader could not read and the schema's own problems are reported together.
+    """
+    problems = list(loaded.problems)
     if not isinstance(loaded.data, dict):
-        raise PolicyError(loaded.problem((), "a policy file must be a mapping of keys to values"))
+        raise PolicyError(problems or [
+            loaded.problem((), "a policy file must be a mapping of keys to values")])
     try:
-        return PolicyFile.model_validate(loaded.data)
+        spec = PolicyFile.model_validate(loaded.data)
     except ValidationError as exc:
-        problems = validation_problems(exc, PolicyFile, loaded)
+        problems.extend(validation_problems(exc, PolicyFile, loaded))
+    if problems:
         problems.sort(key=lambda p: (p.line, p.column))
-        raise PolicyError(problems) from None
+        raise PolicyError(problems)
+    return spec

@@ -26,7 +26,12 @@ from policyengine.decision import to_json_value
 from policyengine.lifecycle import CompiledDue, CompiledLifecycle, FactSource
 from policyengine.monitor import Monitor
 from policyengine.monitor.effects import DueAnswer, _each, _value_of, due_answer
-from policyengine.monitor.events import Envelope, read_envelope, read_envelope_checked
+from policyengine.monitor.events import (
+    MAX_ID,
+    Envelope,
+    read_envelope,
+    read_envelope_checked,
+)
 from policyengine.monitor.store.rows import data_of, dumps, dumps_checked
 
 from .monitor_helpers import COMPLAINT, snapshot
@@ -76,6 +81,8 @@ def at_texts(draw: st.DrawFn) -> Any:
 
 
 TEXTS = st.text(max_size=8) | st.sampled_from(["case-1", "received", "\ud800", "é", "x" * 201, ""])
+#: names at and just past the length the monitor takes (MAX_ID), and not ASCII
+NAMES_AT_LIMITS = st.sampled_from(["n" * MAX_ID, "n" * (MAX_ID + 1), "é" * MAX_ID, "name"])
 VALUES = (st.none() | st.booleans() | st.integers(-(2**64), 2**64) | st.floats(allow_nan=False)
           | TEXTS | st.lists(st.integers(), max_size=2))
 
@@ -86,15 +93,17 @@ def raw_events(draw: st.DrawFn) -> Any:
         return draw(st.sampled_from([None, [], "event", 3]))
     event: dict[Any, Any] = {}
     if draw(st.integers(0, 20)):
-        event["case"] = draw(TEXTS | st.integers()) if draw(st.integers(0, 5)) == 0 else "case-1"
+        event["case"] = draw(NAMES_AT_LIMITS | TEXTS | st.integers()) \
+            if draw(st.integers(0, 3)) == 0 else "case-1"
     if draw(st.integers(0, 20)):
-        event["type"] = draw(TEXTS | st.none()) if draw(st.integers(0, 5)) == 0 else "received"
+        event["type"] = draw(NAMES_AT_LIMITS | TEXTS | st.none()) \
+            if draw(st.integers(0, 3)) == 0 else "received"
     if draw(st.integers(0, 20)):
         event["at"] = draw(at_texts())
     if draw(st.booleans()):
-        event["id"] = draw(TEXTS | st.integers())
+        event["id"] = draw(NAMES_AT_LIMITS | TEXTS | st.integers())
     if draw(st.booleans()):
-        event["case_type"] = draw(TEXTS | st.integers())
+        event["case_type"] = draw(NAMES_AT_LIMITS | TEXTS | st.integers())
     if draw(st.booleans()):
         event["data"] = draw(st.dictionaries(TEXTS, VALUES, max_size=4)
                              | st.sampled_from([None, [], "data", {1: "x"}]))

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from ..schema import IDENT, Citation, FactType, Interpretation
+from ..schema import IDENT, Citation, FactName, FactType, Interpretation, fact_names
 
 _LIST_FIELDS = frozenset(
     {"cite", "allowed_in", "from_", "opened_by", "discharged_by", "cancelled_by"}
@@ -27,6 +27,42 @@ class _Strict(BaseModel):
         return value
 
 
+#: A fact source's names are single names (what :func:`_fact_sources` checks, for editors).
+_FACT_SOURCE_SCHEMA: dict[str, Any] = {
+    "if": {"type": "object", "anyOf": [{"required": ["value"]}, {"required": ["each"]}]},
+    "then": {"properties": {
+        "value": {"type": "string", "description": "at, date or a data field of the event"},
+        "event": {"type": "string", "description": "the event the value comes from"},
+        "each": {"type": "string", "description": "build a list from every event of this type"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "record field to the data field it comes from"}}},
+}
+
+
+def _fact_sources(facts: dict[str, Any]) -> dict[str, Any]:
+    """A fact source's names (value, event, each, fields) are single names, not lists or
+    mappings (the compiler looks them up by name)."""
+    for name, source in facts.items():
+        if not isinstance(source, dict) or not {"value", "each"} & set(map(str, source)):
+            continue
+        for key, given in source.items():
+            if not isinstance(key, str):
+                raise ValueError(f"the fact source for '{name}' has a key that is not a name")
+            if key in ("value", "event", "each") and not isinstance(given, str):
+                raise ValueError(f"'{key}' of the fact source for '{name}' is one name, not a "
+                                 "list or mapping")
+            if key == "fields" and not (isinstance(given, dict) and all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in given.items())):
+                raise ValueError(f"'fields' of the fact source for '{name}' maps record fields "
+                                 "to data field names")
+    return facts
+
+
+def fact_sources(default: Any) -> Any:
+    """A field of facts for a decision, from the events: with its rule in the JSON Schema."""
+    return Field(default=default, json_schema_extra={"additionalProperties": _FACT_SOURCE_SCHEMA})
+
+
 class StateSpec(_Strict):
     """A state a case can be in."""
 
@@ -43,12 +79,14 @@ class RequiresSpec(_Strict):
 
     decision: str
     """The decision of this policy to ask."""
-    facts: dict[str, Any] = {}
+    facts: dict[str, Any] = fact_sources({})
     """The facts to give it, from the event as for a due date."""
     outcome: str
     """Its true-or-false outcome that must be true."""
     because: str | None = None
     """Why, in words: said when the event is refused."""
+
+    _sources = field_validator("facts")(classmethod(lambda cls, v: _fact_sources(v)))
 
 
 class EventSpec(_Strict):
@@ -56,7 +94,7 @@ class EventSpec(_Strict):
 
     description: str | None = None
     """What the event is (optional)."""
-    data: dict[str, FactType] = {}
+    data: dict[FactName, FactType] = fact_names({})
     """The data the event carries: field name to its type."""
     allowed_in: list[str] | None = None
     """The states in which the event is accepted without a transition (a state or a list)."""
@@ -115,12 +153,14 @@ class DueSpec(_Strict):
 
     decision: str
     """The decision of this policy that gives the due date."""
-    facts: dict[str, Any] = {}
+    facts: dict[str, Any] = fact_sources({})
     """The facts to give it: fact name to a literal or to where in the events the value comes
     from.
     """
     outcome: str | None = None
     """The outcome that is the due date (default: the only date outcome)."""
+
+    _sources = field_validator("facts")(classmethod(lambda cls, v: _fact_sources(v)))
 
 
 class ObligationSpec(_Strict):

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..decision import to_json_value
 from ..lifecycle import NEW, CompiledLifecycle
+from ..reprs import short_repr
 from .answers import Posted
 from .effects import posted_from
 from .errors import (
@@ -132,9 +133,15 @@ def no_rule(lc: CompiledLifecycle, env: Envelope, state: str,
         f"{t.id}: " + ", ".join(f"{k} in [{', '.join(map(str, v))}]" for k, v in t.when)
         for t in options if t.when)
     where = "a new case" if state == NEW else f"state '{state}'"
+    try:
+        shown = json.dumps(dict(data), sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        shown = ""
+    if not shown or len(shown) > 300:  # hostile data is quoted short
+        shown = short_repr(dict(data), 300)
     return EventNotAllowedError(
         f"case {env.case_id}: no transition of {lc.case_type} takes '{env.type}' with data "
-        f"{json.dumps(dict(data), sort_keys=True)} from {where}"
+        f"{shown} from {where}"
         + (f" (they need: {wanted})" if wanted else ""), case=env.case_id, event=env.type)
 
 

@@ -24,25 +24,19 @@ CASE_LIST_LIMIT = 200  # a report lists every case only up to this many
 
 
 def read_events(path: str, stream: TextIO | None = None) -> list[tuple[int, dict[str, Any]]]:
-    """The events of a JSON-lines file (blank lines skipped), each with its line number."""
+    """The events of a JSON-lines file (``-``: standard input; blank lines skipped), each with
+    its line number. Read within the input limits (size, nesting depth, digits of a number;
+    :mod:`policyengine.inputs`), so a hostile file is refused with its line, never a crash."""
+    from ..inputs import UnreadableInput, read_json_lines
+
     try:
-        if path == "-":
-            text = (stream or sys.stdin).read()
-        else:
-            text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MonitorError(f"cannot read the events file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise MonitorError(f"the events file {path} is not UTF-8 text") from None
+        values = read_json_lines(path, "the events file",
+                                 stdin=stream if stream is not None else sys.stdin)
+    except UnreadableInput as exc:
+        reason = exc.reason.removeprefix(f"line {exc.line}: ")
+        raise EventsFileError(reason, file=path, line=exc.line) from None
     events: list[tuple[int, dict[str, Any]]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EventsFileError(f"not valid JSON ({exc.msg}, column {exc.colno})",
-                                  file=path, line=number) from None
+    for number, value in values:
         if not isinstance(value, dict):
             raise EventsFileError("each line is one event, a JSON object", file=path,
                                   line=number)

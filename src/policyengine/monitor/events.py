@@ -18,10 +18,12 @@ from typing import Any
 from ..durations import LONDON, format_moment, parse_date, parse_datetime, to_london
 from ..errors import FactProblem, FactsError
 from ..lifecycle import INT64
+from ..reprs import short_repr
 from .errors import EventError, MonitorError
 
 EVENT_KEYS = ("case", "case_type", "type", "at", "data", "id")
 MAX_ID = 200
+MAX_DEPTH = 64  # levels of nesting in an event's data (records hold plain values)
 
 
 @dataclass(slots=True)
@@ -59,11 +61,12 @@ def read_envelope(event: Any) -> Envelope:
         at_value = event["at"]
         data = event.get("data")
         if (type(case_id) is not str or not 0 < len(case_id) <= MAX_ID or not case_id.isascii()
-                or type(etype) is not str or not etype or not etype.isascii()
-                or type(at_value) is not str or len(at_value) <= 10
+                or type(etype) is not str or not 0 < len(etype) <= MAX_ID
+                or not etype.isascii() or type(at_value) is not str or len(at_value) <= 10
                 or (ref is not None and (type(ref) is not str or not 0 < len(ref) <= MAX_ID
                                          or not ref.isascii()))
                 or (case_type is not None and (type(case_type) is not str
+                                               or len(case_type) > MAX_ID
                                                or not case_type.isascii()))):
             raise _Slow
         if data is None:
@@ -138,17 +141,18 @@ def read_envelope_checked(event: Any) -> Envelope:
                          "'case_type' when it opens a case, 'data', 'id')")
     extra = [k for k in event if k not in EVENT_KEYS]
     if extra:
-        raise EventError(f"unknown key(s) in the event: {', '.join(map(str, extra))}; an "
+        raise EventError(f"unknown key(s) in the event: {', '.join(map(_name, extra[:10]))}; an "
                          f"event has {', '.join(EVENT_KEYS)}")
     check_values(event)
     case_id = event.get("case")
     if not isinstance(case_id, str) or not case_id or len(case_id) > MAX_ID:
         raise EventError(f"the event's 'case' must be a non-empty string (the case id, at "
-                         f"most {MAX_ID} characters); got {case_id!r}")
+                         f"most {MAX_ID} characters); got {short_repr(case_id)}")
     etype = event.get("type")
-    if not isinstance(etype, str) or not etype:
-        raise EventError(f"case {case_id}: the event's 'type' must be a string; got "
-                         f"{etype!r}", case=case_id)
+    if not isinstance(etype, str) or not etype or len(etype) > MAX_ID:
+        raise EventError(f"case {case_id}: the event's 'type' must be a non-empty string (an "
+                         f"event name, at most {MAX_ID} characters); got {short_repr(etype)}",
+                         case=case_id)
     ref = event.get("id")
     if ref is not None and (not isinstance(ref, str) or not ref or len(ref) > MAX_ID):
         raise EventError(f"case {case_id}: the event's 'id' must be a non-empty string of at "
@@ -158,8 +162,10 @@ def read_envelope_checked(event: Any) -> Envelope:
                          "happened)", case=case_id, event=etype)
     at = event_moment(event["at"], case_id, etype)
     case_type = event.get("case_type")
-    if case_type is not None and not isinstance(case_type, str):
-        raise EventError(f"case {case_id}: 'case_type' must be a string", case=case_id)
+    if case_type is not None and (not isinstance(case_type, str) or len(case_type) > MAX_ID):
+        raise EventError(f"case {case_id}: 'case_type' must be a string (policy.lifecycle, at "
+                         f"most {MAX_ID} characters); got {short_repr(case_type)}",
+                         case=case_id)
     data = event.get("data")
     if data is None:
         data = {}
@@ -173,7 +179,12 @@ def check_values(event: Mapping[str, Any]) -> None:
     """Refuse lone surrogates and integers outside 64 bits anywhere in an event."""
     problems: list[FactProblem] = []
 
-    def walk(value: Any, path: str) -> None:
+    def walk(value: Any, path: str, depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            problems.append(FactProblem(path, f"{path} is nested more than {MAX_DEPTH} levels "
+                                        "deep; an event's data is records of plain values",
+                                        None, "too_deep"))
+            return
         if isinstance(value, str):
             if not _is_unicode(value):
                 problems.append(FactProblem(path, f"{path} is not valid Unicode text (it holds "
@@ -183,19 +194,20 @@ def check_values(event: Mapping[str, Any]) -> None:
         elif isinstance(value, int):
             if not INT64[0] <= value <= INT64[1]:
                 problems.append(FactProblem(
-                    path, f"{path} = {value} is outside the 64-bit range the monitor holds "
-                          f"exactly ({INT64[0]} to {INT64[1]})", None, "out_of_range"))
+                    path, f"{path} = {short_repr(value)} is outside the 64-bit range the "
+                          f"monitor holds exactly ({INT64[0]} to {INT64[1]})", None,
+                    "out_of_range"))
         elif isinstance(value, Mapping):
             for k, v in value.items():
-                key = str(k)
+                key = _name(k)
                 if not _is_unicode(key):
                     problems.append(FactProblem(path, f"a key in {path} is not valid Unicode "
                                                 "text", None, "invalid"))
                     continue
-                walk(v, f"{path}.{key}" if path else key)
+                walk(v, f"{path}.{key}" if path else key, depth + 1)
         elif isinstance(value, list | tuple):
             for i, v in enumerate(value):
-                walk(v, f"{path}[{i}]")
+                walk(v, f"{path}[{i}]", depth + 1)
 
     for key in ("case", "type", "id", "case_type"):
         value = event.get(key)
@@ -206,10 +218,16 @@ def check_values(event: Mapping[str, Any]) -> None:
         walk(data, "data")
     extra = [k for k in event if k not in EVENT_KEYS]
     for k in extra:
-        walk(event[k], str(k))
+        walk(event[k], _name(k))
     if problems:
         raise FactsError("; ".join(p.message for p in problems), fact=problems[0].path,
                          problems=problems)
+
+
+def _name(key: Any) -> str:
+    """A key as it may appear in a message: text, cut to a readable length."""
+    text = key if isinstance(key, str) else short_repr(key)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _is_unicode(text: str) -> bool:
@@ -229,11 +247,12 @@ def event_moment(value: Any, case: str, event: str) -> dt.datetime:
         try:
             return parse_datetime(value)
         except ValueError as exc:
+            reason = str(exc) if len(str(exc)) <= 300 else f"got {short_repr(value)}"
             raise EventError(f"case {case}: the '{event}' event's 'at' must be a date and time "
-                             f"(ISO 8601, naive = Europe/London): {exc}", case=case,
+                             f"(ISO 8601, naive = Europe/London): {reason}", case=case,
                              event=event) from None
     raise EventError(f"case {case}: the '{event}' event's 'at' must be an ISO 8601 date and "
-                     f"time; got {value!r}", case=case, event=event)
+                     f"time; got {short_repr(value)}", case=case, event=event)
 
 
 def parse_moment(value: Any, what: str) -> dt.datetime:
@@ -251,10 +270,11 @@ def parse_moment(value: Any, what: str) -> dt.datetime:
             except ValueError:
                 raise MonitorError(
                     f"{what} must be an ISO 8601 date-time such as 2026-03-30T09:15 (naive = "
-                    f"Europe/London) or a date YYYY-MM-DD (the start of that day); got {value!r}"
+                    "Europe/London) or a date YYYY-MM-DD (the start of that day); got "
+                    f"{short_repr(value)}"
                 ) from None
             return dt.datetime.combine(day, dt.time(), LONDON)
-    raise MonitorError(f"{what} must be a date-time; got {value!r}")
+    raise MonitorError(f"{what} must be a date-time; got {short_repr(value)}")
 
 
 def parse_until(value: Any, what: str) -> dt.datetime:

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..inputs import UnreadableInput, decode_utf8, read_regular_file
 from ..provenance import _TYPOGRAPHIC, normalise
 
 
@@ -88,9 +89,9 @@ def build_source(key: str, file: str, title: str, quotes: list[str],
     slug = _slug(Path(file).stem)
     text: str | None = None
     if sources_dir is not None:
-        try:
-            text = (sources_dir / file).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+        try:  # a regular UTF-8 file only (a FIFO would hang, a device never end)
+            text = decode_utf8(read_regular_file(sources_dir / file))
+        except UnreadableInput:
             text = None
     doc = SourceDocument(key, file, title, f"source-{slug}", text is not None)
     for quote in quotes:
