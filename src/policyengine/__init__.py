@@ -2,7 +2,8 @@
 
 The data flows one way: YAML text -> :mod:`~policyengine.load` (positions kept) ->
 :mod:`~policyengine.schema` (structure checked) -> :mod:`~policyengine.compiler` (types checked,
-expressions compiled by :mod:`~policyengine.expressions`) -> :mod:`~policyengine.evaluate`
+decisions by :mod:`~policyengine.decision_compiler`, expressions parsed into a tree and turned into
+closures by :mod:`~policyengine.expressions`) -> :mod:`~policyengine.evaluate`
 (facts in, a :class:`Decision` out) -> :mod:`~policyengine.cli` (presenting it).
 Working days and durations live in :mod:`~policyengine.calendars` and
 :mod:`~policyengine.durations`.

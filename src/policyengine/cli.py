@@ -10,8 +10,6 @@ be written). Errors are printed as messages on stderr, one line each, never as t
 from __future__ import annotations
 
 import argparse
-import contextlib
-import errno
 import json
 import os
 import sys
@@ -19,6 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .cli_output import WRITE_ERRORS as _WRITE_ERRORS
+from .cli_output import detach_stdout as _detach_stdout
+from .cli_output import one_line as _one_line
+from .cli_output import say as _say
+from .cli_output import tolerant_output as _tolerant_output
 from .errors import PolicyEngineError, PolicyError, Problem
 from .inputs import UnreadableInput, read_json_file
 from .policyset import BUNDLED_POLICIES, PolicySet, load_policies, load_policies_for
@@ -405,47 +408,6 @@ def _run(argv: Sequence[str] | None) -> int:
         _say(f"error: internal error in policyengine (a bug; please report it with the command "
              f"that caused it): {type(exc).__name__}: {_one_line(str(exc))}")
         return EXIT_BAD_INPUT
-
-
-#: errno values of a failed write to standard output (a full disk, a closed descriptor, ...)
-_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EIO, errno.EBADF, errno.EDQUOT, errno.EFBIG})
-
-
-def _say(message: str) -> None:
-    """One message on stderr, one line (nothing if stderr is closed too)."""
-    stream = sys.stderr
-    if stream is None:
-        return
-    with contextlib.suppress(OSError, ValueError):
-        print(_one_line(message), file=stream, flush=True)
-
-
-def _one_line(text: str) -> str:
-    text = " ".join(text.split("\n")) if "\n" in text else text
-    return text if len(text) <= 2000 else text[:1997] + "..."
-
-
-def _tolerant_output() -> None:
-    """Write characters the output's encoding cannot hold as escapes, not as a crash."""
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            with contextlib.suppress(ValueError, OSError, TypeError):
-                reconfigure(errors="backslashreplace")
-
-
-def _detach_stdout() -> None:
-    """Point standard output at /dev/null, so the interpreter's last flush cannot fail."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):
-        return
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, fd)
-        os.close(null)
-    except OSError:
-        pass
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ This is where a rule is evaluated. The steps are: validate the facts against the
 declared types; test the rules' compiled conditions (only those that could hold, in a large
 decision: see :mod:`~policyengine.ruleindex`); let exceptions override the rules they name;
 apply the hit policy (first, unique or collect); compute the chosen rules' outcomes in order;
-attach the trace, citations, interpretations and warnings.
+attach the trace, citations, interpretations and warnings. A rule's compiled condition is the
+closure ``CompiledRule.condition.fn``, made from its ``when`` by the ``visit_<Node>`` methods of
+:mod:`policyengine.expressions.codegen` and :mod:`~policyengine.expressions.codegen_facts`.
 
 Everything that depends only on which rules fired (the trace, the citations and
 interpretations, the status and the notes for a person) is worked out once per set of rules and
