@@ -25,7 +25,7 @@ import yaml
 
 from .errors import PolicyError, Problem
 from .inputs import Limits, UnreadableInput, decode_utf8, one_line, read_regular_file
-from .yaml_measure import measure
+from .yaml_measure import fits_limits, measure, refuse_characters
 from .yaml_messages import syntax_problem
 
 Path_ = tuple[str | int, ...]
@@ -63,8 +63,11 @@ class LoadedYaml:
     data: Any
     #: sha256 of the file's bytes as read (of the text's UTF-8 encoding when loaded from text)
     sha256: str = ""
-    value_positions: dict[Path_, Position] = field(default_factory=dict)
-    key_positions: dict[Path_, Position] = field(default_factory=dict)
+    #: the (line, column) of each value and mapping key, packed by :func:`_pack` (a plain int
+    #: per entry: hundreds of thousands of them in a large file, which the cyclic garbage
+    #: collector then need not traverse); read them with :meth:`position`
+    value_positions: dict[Path_, int] = field(default_factory=dict)
+    key_positions: dict[Path_, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     invalid: set[Path_] = field(default_factory=set)
     written: dict[Path_, str] = field(default_factory=dict)
@@ -75,9 +78,9 @@ class LoadedYaml:
         probe = tuple(path)
         while True:
             if probe in table:
-                return table[probe]
+                return _unpack(table[probe])
             if key and probe in self.value_positions:
-                return self.value_positions[probe]
+                return _unpack(self.value_positions[probe])
             if not probe:
                 return Position(1, 1)
             probe = probe[:-1]
@@ -112,6 +115,20 @@ _KIND_WORD = {yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list",
 
 def _mark(node: Any) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+_COLUMNS = 1 << 32  # a line of the 10 MB a file may hold never reaches 2**32 columns
+
+
+def _pack(node: Any) -> int:
+    """The position of a node's start as one int (see :attr:`LoadedYaml.value_positions`)."""
+    mark = node.start_mark
+    return int((mark.line + 1) * _COLUMNS + mark.column + 1)
+
+
+def _unpack(packed: int) -> Position:
+    line, column = divmod(packed, _COLUMNS)
+    return Position(line, column)
 
 
 def _tag_text(tag: str) -> str:
@@ -178,15 +195,15 @@ class _Builder:
         if key in result:
             if not explicit:
                 return
-            first = self.loaded.key_positions[(*path, key)]
+            first = _unpack(self.loaded.key_positions[(*path, key)])
             self.fail(key_node, f"duplicate key '{key}' (first given at line {first.line}, "
                                 f"column {first.column}); keep one of them")
             return
-        self.loaded.key_positions[(*path, key)] = _mark(key_node)
+        self.loaded.key_positions[(*path, key)] = _pack(key_node)
         result[key] = self.build(value_node, (*path, key))
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
-        self.loaded.value_positions[path] = _mark(node)
+        self.loaded.value_positions[path] = _pack(node)
         tag = node.tag
         if tag not in _ALLOWED_TAGS:
             return self.fail(node, f"the YAML tag '{_tag_text(tag)}' is not allowed in a policy "
@@ -285,6 +302,30 @@ def _compose(text: str, file: str) -> yaml.Node:
     return root
 
 
+def _composed_within_limits(text: str, file: str, limits: Limits) -> yaml.Node:
+    """The document's root node, once the document is known to be within the limits.
+
+    With libyaml the document is composed first and its graph checked (:func:`fits_limits`);
+    only a document that fails to compose or that the graph cannot vouch for is measured event
+    by event, which words every refusal as it always has. Without libyaml (the pure-Python
+    composer recurses), the document is measured before it is composed.
+    """
+    if _SAFE_LOADER is yaml.SafeLoader:
+        measure(text, file, limits)
+        return _compose(text, file)
+    refuse_characters(text, file)
+    try:
+        root = yaml.compose(text, Loader=_SAFE_LOADER)
+    except yaml.YAMLError:
+        measure(text, file, limits)
+        return _compose(text, file)  # measured: the syntax error, in words
+    if root is None or not fits_limits(root, limits):
+        measure(text, file, limits)  # refuses it, with the place and the setting
+        if root is None:
+            raise PolicyError(Problem(file, 1, 1, "the file is empty"))
+    return root
+
+
 def read_yaml_text(text: str, file: str, limits: Limits | None = None) -> LoadedYaml:
     """Parse one YAML document; values that cannot be read are left in ``problems``.
 
@@ -296,8 +337,7 @@ def read_yaml_text(text: str, file: str, limits: Limits | None = None) -> Loaded
         raise PolicyError(Problem(file, 1, 1, f"the text is {len(text):,} characters, more than "
                                               f"the {limits.max_file_bytes:,} allowed; "
                                               f"{limits.hint('max_file_bytes')}"))
-    measure(text, file, limits)
-    root = _compose(text, file)
+    root = _composed_within_limits(text, file, limits)
     loaded = LoadedYaml(file=file, text=text, data=None,
                         sha256=hashlib.sha256(text.encode()).hexdigest())
     loaded.data = _Builder(loaded, limits).build(root, ())

@@ -16,11 +16,20 @@ from .durations import LONDON, parse_date
 from .errors import FactsError, PolicyError, Problem, UnknownNameError
 from .evaluate import evaluate, evaluate_policy_status
 from .factproblems import short_name
-from .lifecycle import compile_lifecycles
 from .reprs import short_repr
 
+
+def _compile_lifecycles(compiling: compiler._Compiler, policy: CompiledPolicy) -> None:
+    """The ``lifecycles:`` section's compiler, imported when a file is compiled with its
+    lifecycles: a process that only takes decisions never imports :mod:`policyengine.lifecycle`
+    (its models cost a new process more than the decisions it loads)."""
+    from .lifecycle import compile_lifecycles
+
+    compile_lifecycles(compiling, policy)
+
+
 #: The compilers of a policy file's sections beyond its decisions.
-SECTIONS: Mapping[str, SectionCompiler] = {"lifecycles": compile_lifecycles}
+SECTIONS: Mapping[str, SectionCompiler] = {"lifecycles": _compile_lifecycles}
 
 
 def compile_policy_file(path: Path, *, decisions_only: bool = False) -> CompiledPolicy:

@@ -6,6 +6,11 @@ size of a plain file), and how deeply the document nests with its aliases follow
 alias that refers to the value containing it (which would never end), a second document, and
 characters YAML does not allow. Each refusal names the place and, for a limit, the setting that
 raises it (:class:`~policyengine.inputs.Limits`).
+
+When libyaml composes the document (its parser refuses nesting beyond 1,000 levels itself, and
+keeps each alias as a reference, so composing is linear in the text), :func:`fits_limits` checks
+the composed graph instead, which costs a fraction of a second pass over the text: a document it
+cannot vouch for is measured event by event, so every refusal is still worded by :func:`measure`.
 """
 
 from __future__ import annotations
@@ -76,7 +81,8 @@ def measure(text: str, file: str, limits: Limits) -> None:
                                         f"{limits.max_yaml_values:,} values; "
                                         f"{limits.hint('max_yaml_values')}")
                 if isinstance(event, yaml.ScalarEvent):
-                    if stack:
+                    if stack:  # a value of the collection: following an alias to it adds it too
+                        stack[-1].size += 1
                         stack[-1].depth = max(stack[-1].depth, 1)
                     if event.anchor:
                         anchors[event.anchor] = (1, 1)
@@ -122,3 +128,65 @@ def measure(text: str, file: str, limits: Limits) -> None:
         raise PolicyError(Problem(file, 1, 1, f"YAML syntax: {exc}")) from None
     if values == 0:
         raise PolicyError(Problem(file, 1, 1, "the file is empty"))
+
+
+def refuse_characters(text: str, file: str) -> None:
+    """Refuse a character YAML does not allow (the first check :func:`measure` makes)."""
+    bad = _NOT_YAML.search(text)
+    if bad is not None:
+        raise PolicyError(_bad_character(text, bad.start(), file))
+
+
+def fits_limits(root: yaml.Node, limits: Limits) -> bool:
+    """Whether a composed document is certainly within the limits :func:`measure` enforces.
+
+    Walks the node graph once, each node once (an alias is the node it refers to): the nodes are
+    the values written; the tree they span with every alias followed, less those, is what the
+    aliases add; its height (a value counting one level) bounds how deep the document nests. A
+    graph with a cycle (an alias inside the value it names) does not fit. False means "measure
+    it": the refusal, in words and with its place, comes from :func:`measure`.
+    """
+    spanned: dict[int, tuple[int, int]] = {}  # id(node) -> (values spanned, height)
+    open_ids: set[int] = set()
+    budget = limits.max_yaml_values + limits.max_alias_values
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            size, height = 1, 0
+            for child in _children(node):
+                child_size, child_height = spanned[id(child)]
+                size += child_size
+                height = max(height, child_height)
+            if size > budget:
+                return False
+            open_ids.discard(key)
+            spanned[key] = (size, height + 1)
+            continue
+        if key in spanned:
+            continue
+        if key in open_ids:
+            return False  # a cycle: an alias refers to a value that contains it
+        if isinstance(node, yaml.ScalarNode):
+            spanned[key] = (1, 1)
+            continue
+        open_ids.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in open_ids:
+                return False
+            if id(child) not in spanned:
+                stack.append((child, False))
+    size, height = spanned[id(root)]
+    values = len(spanned)
+    return (values <= limits.max_yaml_values and size - values <= limits.max_alias_values
+            and height <= limits.max_nesting)
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
