@@ -28,6 +28,7 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import os
 import random
 import subprocess
 import sys
@@ -272,7 +273,8 @@ def main() -> None:
     engines = args.engines.split(",")
     stores = args.stores.split(",")
     print(f"replay: {args.events:,} events over {args.cases:,} cases; queries and memory at "
-          f"{args.open:,} open cases; each cell a fresh process")
+          f"{args.open:,} open cases; each cell a fresh process; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start")
     server: contextlib.AbstractContextManager[str | None] = contextlib.nullcontext(None)
     if "postgres" in stores:
         from pg_server import postgres_server
@@ -305,6 +307,8 @@ def main() -> None:
             print(f"{store}: python / durable replay = {py['rate'] / du['rate']:.1f}x, "
                   f"memory per open case durable / python = "
                   f"{du['per_case'] / max(py['per_case'], 0.1):.1f}x")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end (where wall clock falls below CPU "
+          "time, other jobs had the cores)")
     digests = {r["digest"] for r in rows.values()}
     print(f"answers identical across all {len(rows)} cells: {'yes' if len(digests) == 1 else 'NO'}")
 

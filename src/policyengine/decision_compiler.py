@@ -165,6 +165,9 @@ def compile_rule(
         scope.in_condition = False
     then: list[tuple[str, Expr]] = []
     interps = set(cond.interpretations)
+    # static, as the interpretations a condition or value reads: the rule relies on the closing
+    # time when any branch of its condition or values counts working days from a date-time
+    relies_on_closing = cond.uses_working_days_from_datetime
     for key, node in rspec.then.items():
         vpath = (*path, "then", key)
         if key not in scope.outcomes:
@@ -182,10 +185,10 @@ def compile_rule(
         then.append((key, expr))
         interps |= expr.interpretations
         scope.defined_outcomes.add(key)
-        if expr.uses_working_days_from_datetime and policy.closes_at is not None:
-            ref = ctx.spec.calendar.office_closes_at_interpretation
-            if ref:
-                interps.add(ref)
+        relies_on_closing = relies_on_closing or expr.uses_working_days_from_datetime
+    closing_ref = ctx.spec.calendar.office_closes_at_interpretation
+    if relies_on_closing and policy.closes_at is not None and closing_ref:
+        interps.add(closing_ref)
     for i, ref in enumerate(rspec.interpretations):
         ctx.use_interpretation(ref, (*path, "interpretations", i))
     interps |= set(rspec.interpretations)

@@ -141,7 +141,7 @@ def test_a_failing_write_rolls_the_whole_event_back(
         real = store.execute
 
         def failing(sql: str, params: Any = ()) -> Any:
-            if sql.startswith("INSERT INTO pe_obligations"):
+            if sql.startswith(("INSERT INTO pe_obligations", "UPDATE pe_obligations")):
                 raise StoreError("the disk is full (injected)")
             return real(sql, params)
 

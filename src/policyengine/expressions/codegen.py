@@ -19,7 +19,7 @@ from . import nodes as n
 from .codegen_facts import FactTestGenerator
 from .moments import comparable, stepper
 from .nodes import COMPARISONS
-from .runtime import ALWAYS, Absent, Cond, Env, Expr, Fn, Pred
+from .runtime import ALWAYS, Absent, Cond, Env, Expr, Fn, Pred, closing_time_relied_on
 from .sampling import in_sample
 from .scope import fmt
 
@@ -57,6 +57,7 @@ class CodeGenerator(FactTestGenerator):
             frozenset().union(*(p.facts for p in parts)),
             _conjoined_equality(parts),
             all(p.safe for p in parts),
+            closing_time_relied_on(*parts),
         )
 
     def visit_AnyOf(self, node: n.AnyOf) -> Cond:
@@ -69,6 +70,7 @@ class CodeGenerator(FactTestGenerator):
             frozenset().union(*(p.interpretations for p in parts)),
             frozenset().union(*(p.facts for p in parts)),
             safe=all(p.safe for p in parts),
+            uses_working_days_from_datetime=closing_time_relied_on(*parts),
         )
 
     def visit_Not(self, node: n.Not) -> Cond:
@@ -79,7 +81,8 @@ class CodeGenerator(FactTestGenerator):
             return not fn(env)
 
         return Cond(negated, f"not ({part.text})", part.interpretations, part.facts,
-                    safe=part.safe)
+                    safe=part.safe,
+                    uses_working_days_from_datetime=part.uses_working_days_from_datetime)
 
     def visit_Holds(self, node: n.Holds) -> Cond:
         expr = self.value(node.value)
@@ -91,7 +94,8 @@ class CodeGenerator(FactTestGenerator):
             except Absent:
                 return False
 
-        return Cond(holds, expr.text, expr.interpretations, expr.facts)
+        return Cond(holds, expr.text, expr.interpretations, expr.facts,
+                    uses_working_days_from_datetime=expr.uses_working_days_from_datetime)
 
     # -------------------------------------------------------------------- values
 
@@ -124,6 +128,7 @@ class CodeGenerator(FactTestGenerator):
             "[" + ", ".join(e.text for e in items) + "]",
             frozenset().union(*(e.interpretations for e in items)),
             frozenset().union(*(e.facts for e in items)),
+            closing_time_relied_on(*items),
         )
 
     def visit_AsOf(self, node: n.AsOf) -> Expr:
@@ -175,6 +180,9 @@ class CodeGenerator(FactTestGenerator):
                 ) from None
 
         interps = base.interpretations | node.interpretations
+        relies = base.uses_working_days_from_datetime or (
+            unit == "working_days" and base.type.kind == "datetime"
+        )
         if node.duration is not None:
             fixed = sign * node.duration.amount
 
@@ -202,9 +210,8 @@ class CodeGenerator(FactTestGenerator):
             text = f"{amount.text} {unit.replace('_', ' ')} {words} {base.text}"
             facts_used = base.facts | amount.facts
             interps |= amount.interpretations
-        from_datetime = unit == "working_days" and base.type.kind == "datetime"
-        return Expr(arithmetic, node.type, text, interps, facts_used,
-                    from_datetime or base.uses_working_days_from_datetime)
+            relies = relies or amount.uses_working_days_from_datetime
+        return Expr(arithmetic, node.type, text, interps, facts_used, relies)
 
     def visit_Comparison(self, node: n.Comparison) -> Expr:
         left, right = self.value(node.left), self.value(node.right)
@@ -229,12 +236,13 @@ class CodeGenerator(FactTestGenerator):
             f"{left.text} {words} {right.text}",
             left.interpretations | right.interpretations,
             left.facts | right.facts,
-            left.uses_working_days_from_datetime or right.uses_working_days_from_datetime,
+            closing_time_relied_on(left, right),
         )
 
     def visit_ConditionValue(self, node: n.ConditionValue) -> Expr:
         cond = self.condition(node.condition)
-        return Expr(cond.fn, BOOL, cond.text, cond.interpretations, cond.facts)
+        return Expr(cond.fn, BOOL, cond.text, cond.interpretations, cond.facts,
+                    cond.uses_working_days_from_datetime)
 
     def visit_Count(self, node: n.Count) -> Expr:
         inner = self.value(node.of)
@@ -243,7 +251,8 @@ class CodeGenerator(FactTestGenerator):
         def count(env: Env) -> int:
             return len(ifn(env))
 
-        return Expr(count, INT, f"the number of {inner.text}", inner.interpretations, inner.facts)
+        return Expr(count, INT, f"the number of {inner.text}", inner.interpretations, inner.facts,
+                    inner.uses_working_days_from_datetime)
 
     def visit_Sample(self, node: n.Sample) -> Expr:
         key = self.value(node.key)
@@ -258,6 +267,7 @@ class CodeGenerator(FactTestGenerator):
             f"{key.text} falls in the {node.percent}% sample (salt '{salt}')",
             key.interpretations | node.interpretations,
             key.facts,
+            key.uses_working_days_from_datetime,
         )
 
     def visit_Choose(self, node: n.Choose) -> Expr:
@@ -274,6 +284,7 @@ class CodeGenerator(FactTestGenerator):
             f"{yes.text} if {cond.text}, else {no.text}",
             cond.interpretations | yes.interpretations | no.interpretations,
             cond.facts | yes.facts | no.facts,
+            closing_time_relied_on(cond, yes, no),
         )
 
 

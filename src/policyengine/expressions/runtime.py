@@ -51,6 +51,8 @@ class Expr:
     text: str
     interpretations: frozenset[str] = frozenset()
     facts: frozenset[str] = frozenset()
+    #: it (or a part of it, in any branch) counts working days from a date-time, so it relies
+    #: on the policy's office closing time; every composite form carries its parts' flag
     uses_working_days_from_datetime: bool = False
 
 
@@ -67,6 +69,14 @@ class Cond:
     equality: tuple[tuple[str, frozenset[Any]], ...] = ()
     #: evaluating it never raises (a plain test of a fact)
     safe: bool = False
+    #: as :attr:`Expr.uses_working_days_from_datetime`: a value inside it counts working days
+    #: from a date-time
+    uses_working_days_from_datetime: bool = False
+
+
+def closing_time_relied_on(*parts: Expr | Cond) -> bool:
+    """Whether any of a composite's parts counts working days from a date-time."""
+    return any(p.uses_working_days_from_datetime for p in parts)
 
 
 class Absent(Exception):

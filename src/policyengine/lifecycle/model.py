@@ -9,6 +9,7 @@ in each of those states (where the case goes; what it discharges, cancels and op
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -174,7 +175,7 @@ class CompiledLifecycle:
     rules: tuple[Rule, ...] = ()
     line: int = 0
 
-    @property
+    @functools.cached_property
     def case_type(self) -> str:
         """The qualified name events use: ``policy_id.lifecycle_name``."""
         return f"{self.policy}.{self.name}"

@@ -19,7 +19,7 @@ from ..durations import format_moment
 OPEN_STATUSES = ("open", "overdue", "past_target", "awaiting_judgement")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Posted:
     """What one event did to its case (``duplicate``: a redelivery, acknowledged again)."""
 

@@ -21,35 +21,45 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..decision import to_json_value
 from ..durations import format_moment
 from ..lifecycle import NEW, CompiledLifecycle, lifecycles_of
 from ..policyset import PolicySet
-from ..reprs import short_repr
 from .answers import CaseState, Obligation, Posted
-from .effects import Decisions, check_requires, event_entry, posted_from
+from .checks import Checks, no_rule, not_allowed
+from .effects import Decisions, check_requires, event_entry
 from .errors import (
     CaseClosedError,
     ClockError,
-    DuplicateEventError,
-    EventError,
-    EventNotAllowedError,
     EventOrderError,
     MonitorClosedError,
     MonitorError,
     StoreError,
     UnknownCaseError,
-    UnknownCaseTypeError,
-    UnknownEventTypeError,
 )
-from .events import EPOCH, Envelope, parse_moment, read_envelope
-from .matcher import Engine, PythonEngine, Table
+from .events import EPOCH, Envelope, micros, parse_moment, read_envelope
+from .matcher import Engine, PythonEngine
 from .queries import Queries
-from .store import Store, StoredCase, StoredEvent, open_store
+from .store import Store, StoredCase, open_store
 from .store.base import Conflict
 from .views import Views
 
 ENGINES = ("python", "durable")
+
+
+class _Journal:
+    """A case's earlier events, read from the store the first time they are asked for."""
+
+    __slots__ = ("case_id", "events", "store")
+
+    def __init__(self, store: Store, case_id: str | None) -> None:
+        self.store = store
+        self.case_id = case_id  # None: a new case, which has none
+        self.events: list[dict[str, Any]] | None = None
+
+    def __call__(self) -> list[dict[str, Any]]:
+        if self.events is None:
+            self.events = self.store.journal(self.case_id) if self.case_id is not None else []
+        return self.events
 
 
 class Monitor(Queries):
@@ -70,7 +80,7 @@ class Monitor(Queries):
         self._lifecycles: dict[str, CompiledLifecycle] = {
             lc.case_type: lc for policy in policies for lc in lifecycles_of(policy).values()
         }
-        self._tables = {ct: Table(lc) for ct, lc in self._lifecycles.items()}
+        self._checks = Checks(self._lifecycles)
         self._decisions = Decisions(policies)
         self._views = Views(policies, self._decisions)
         self._lock = threading.RLock()
@@ -88,7 +98,7 @@ class Monitor(Queries):
             self._engine.close()
             raise
         self._batched: list[str] | None = None
-        self._seen_data: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._clock_read: tuple[str, int] | None = None  # the clock's text and microseconds
         self._closed = False
 
     # ------------------------------------------------------------------ lifetime
@@ -130,13 +140,7 @@ class Monitor(Queries):
         return sorted(self._lifecycles)
 
     def lifecycle(self, case_type: str) -> CompiledLifecycle:
-        try:
-            return self._lifecycles[case_type]
-        except KeyError:
-            raise UnknownCaseTypeError(
-                f"unknown case type '{case_type}'; case types: "
-                f"{', '.join(sorted(self._lifecycles)) or '(none: no policy declares lifecycles)'}"
-            ) from None
+        return self._checks.lifecycle(case_type)
 
     @property
     def now(self) -> dt.datetime | None:
@@ -218,12 +222,7 @@ class Monitor(Queries):
                 try:
                     with self._batch():
                         self._store.prefetch(chunk)
-                        for event in chunk:
-                            try:
-                                pending.append(self.post(event))
-                            except Exception as exc:  # commit those before it, then raise
-                                failure = exc
-                                break
+                        failure = self._post_chunk(chunk, pending)
                 except BaseException:
                     pending.clear()
                     raise
@@ -233,6 +232,33 @@ class Monitor(Queries):
             if not pending:
                 return
             pending = []
+
+    def _post_chunk(self, chunk: list[Mapping[str, Any]], pending: list[Posted]
+                    ) -> Exception | None:
+        """Post a batch's events in turn; the error that stopped it, if one did."""
+        if not self._store.holding:  # each event in a savepoint of the batch's transaction
+            for event in chunk:
+                try:
+                    pending.append(self.post(event))
+                except Exception as exc:  # commit those before it, then raise
+                    return exc
+            return None
+        # the store keeps the batch's writes until it commits, holding its write lock: no
+        # other writer can get in between, and a refused event has written nothing
+        batched = self._batched
+        assert batched is not None
+        for event in chunk:
+            env = None
+            try:
+                env = read_envelope(event)
+                posted = self._post(env)
+            except Exception as exc:
+                if env is not None:
+                    self._engine.forget([env.case_id])
+                return exc
+            batched.append(env.case_id)
+            pending.append(posted)
+        return None
 
     @contextmanager
     def _batch(self) -> Iterator[None]:
@@ -248,145 +274,59 @@ class Monitor(Queries):
 
     def _post(self, env: Envelope) -> Posted:
         store = self._store
+        checks = self._checks
         # the case's row first (locked where the store can), then the id: a redelivery that
         # another monitor committed meanwhile is then seen as one
         stored = store.case(env.case_id, lock=True)
         if env.ref is not None:
             first = store.event_by_ref(env.ref)
             if first is not None:
-                return self._redelivered(env, first)
-        lc = self._resolve(env, stored)
+                return checks.redelivered(store, env, first)
+        lc = checks.resolve(env, stored)
         record: dict[str, Any] = stored.record if stored is not None else {}
         state = record.get("state", NEW)
         if record.get("closed"):
             raise CaseClosedError(
                 f"case {env.case_id} is closed (state '{state}'); it takes no more events",
                 case=env.case_id, event=env.type)
-        if stored is not None and env.at < parse_moment(record["last_at"], "last"):
+        if stored is not None and env.at_us < stored.last_us:
             raise EventOrderError(
                 f"case {env.case_id}: the '{env.type}' event at {env.at_text} is earlier than "
                 f"the case's last event ({record['last_at']}); post a case's events in the "
                 "order they happened", case=env.case_id, event=env.type)
-        clock = store.clock()
-        if clock is not None and env.at < parse_moment(clock, "clock"):
+        clock = self._clock()
+        if clock is not None and env.at_us < clock[1]:
             raise EventOrderError(
                 f"case {env.case_id}: the '{env.type}' event at {env.at_text} is earlier than "
-                f"the monitor's clock ({clock}, set by advance_to)", case=env.case_id,
+                f"the monitor's clock ({clock[0]}, set by advance_to)", case=env.case_id,
                 event=env.type)
         spec = lc.events[env.type]
-        data_json = self._validated(lc, env)  # FactsError naming the field
-        table = self._tables[lc.case_type]
+        data_json = checks.validated(lc, env)  # FactsError naming the field
+        table = checks.tables[lc.case_type]
         if stored is not None and not table.takes(env.type, state):
-            where = lc.states_accepting(env.type)
-            why = lc.states[state].description if state in lc.states else None
-            raise EventNotAllowedError(
-                f"case {env.case_id}: '{env.type}' is not allowed while the case is '{state}'"
-                + (f" ({why})" if why else "")
-                + (f"; it is allowed in: {', '.join(where)}" if where else
-                   "; it only opens a case"), case=env.case_id, event=env.type)
-        if table.match(env.type, state, data_json) is None:
-            raise self._no_rule(lc, env, state, data_json)
+            raise not_allowed(lc, env, state)
+        rule = table.match(env.type, state, data_json)
+        if rule is None:
+            raise no_rule(lc, env, state, data_json)
         current = event_entry(env, data_json)
-        journal_cache: list[list[dict[str, Any]]] = []
-
-        def journal() -> list[dict[str, Any]]:
-            if not journal_cache:
-                journal_cache.append(store.journal(env.case_id) if stored is not None else [])
-            return journal_cache[0]
-
+        journal = _Journal(store, env.case_id if stored is not None else None)
         if spec.requires is not None:
             check_requires(self._decisions, lc, spec.requires, current, journal, env.case_id)
         version = stored.version if stored is not None else 0
         applied = self._engine.apply(lc, table, env.case_id, version, record, state, env,
-                                     current, journal)
-        store.write(env.case_id, lc.case_type, lc.policy, applied.record, applied.event,
-                    applied.step, applied.changed)
+                                     current, journal, rule)
+        store.write(env.case_id, lc.case_type, lc.policy, version, applied.change)
         return applied.posted
 
-    def _validated(self, lc: CompiledLifecycle, env: Envelope) -> dict[str, Any]:
-        """The event's data, validated, as JSON; the same flat data are validated once."""
-        try:
-            key = (lc.case_type, env.type, *sorted(env.data.items()))
-            found = self._seen_data.get(key)
-        except TypeError:  # a list or record in the data: not hashable, validate each time
-            key, found = None, None
-        if found is not None:
-            return found
-        data: dict[str, Any] = to_json_value(lc.events[env.type].validator.validate(env.data))
-        if key is not None:
-            if len(self._seen_data) > 50_000:
-                self._seen_data.clear()
-            self._seen_data[key] = data
-        return data
-
-    def _resolve(self, env: Envelope, stored: StoredCase | None) -> CompiledLifecycle:
-        if stored is not None:
-            lc = self.lifecycle(stored.case_type)
-            if env.case_type is not None and env.case_type != lc.case_type:
-                raise EventError(f"case {env.case_id} is a {lc.case_type} case, not "
-                                 f"{env.case_type}", case=env.case_id, event=env.type)
-        else:
-            if env.case_type is None:
-                raise UnknownCaseError(
-                    f"no case {env.case_id}: give 'case_type' on the event that opens it (case "
-                    f"types: {', '.join(sorted(self._lifecycles)) or 'none'})", case=env.case_id)
-            try:
-                lc = self.lifecycle(env.case_type)
-            except UnknownCaseTypeError as exc:
-                raise UnknownCaseTypeError(f"case {env.case_id}: {exc}", case=env.case_id,
-                                           event=env.type) from None
-        if env.type not in lc.events:
-            raise UnknownEventTypeError(
-                f"case {env.case_id}: '{env.type}' is not an event of {lc.case_type}; its "
-                f"events: {', '.join(lc.events)}", case=env.case_id, event=env.type)
-        if stored is None and not lc.events[env.type].opening:
-            raise UnknownCaseError(
-                f"no case {env.case_id}: a '{env.type}' event does not open a {lc.case_type} "
-                f"case (these do: {', '.join(lc.opened_by)})", case=env.case_id)
-        return lc
-
-    def _redelivered(self, env: Envelope, first: StoredEvent) -> Posted:
-        stored = self._store.case(first.case_id)
-        assert stored is not None
-        lc = self.lifecycle(stored.case_type)
-        same = env.case_id == first.case_id and env.type == first.event["type"] \
-            and env.at_text == first.event["at"]
-        if same:
-            try:
-                data = to_json_value(lc.events[env.type].validator.validate(env.data))
-            except Exception:
-                same = False
-            else:
-                same = data == first.event.get("data", {})
-        if not same:
-            raise DuplicateEventError(
-                f"event id {env.ref!r} was already used by a different event (case "
-                f"{first.case_id}, '{first.event['type']}' at {first.event['at']}); a "
-                "redelivered event must be identical, and a new event needs a new id",
-                case=env.case_id, event=env.type)
-        closed = lc.states[first.step["to"]].terminal
-        return posted_from(first.step, first.event, first.case_id, lc.case_type, closed)
-
-    def _no_rule(self, lc: CompiledLifecycle, env: Envelope, state: str,
-                 data: Mapping[str, Any]) -> EventNotAllowedError:
-        import json
-
-        options = [t for t in lc.transitions if t.event == env.type and
-                   (t.from_states is None if state == NEW else state in (t.from_states or ()))]
-        wanted = "; ".join(
-            f"{t.id}: " + ", ".join(f"{k} in [{', '.join(map(str, v))}]" for k, v in t.when)
-            for t in options if t.when)
-        where = "a new case" if state == NEW else f"state '{state}'"
-        try:
-            shown = json.dumps(dict(data), sort_keys=True, default=str)
-        except (TypeError, ValueError, RecursionError):
-            shown = ""
-        if not shown or len(shown) > 300:  # hostile data is quoted short
-            shown = short_repr(dict(data), 300)
-        return EventNotAllowedError(
-            f"case {env.case_id}: no transition of {lc.case_type} takes '{env.type}' with data "
-            f"{shown} from {where}"
-            + (f" (they need: {wanted})" if wanted else ""), case=env.case_id, event=env.type)
+    def _clock(self) -> tuple[str, int] | None:
+        """The clock advance_to set (its text and microseconds), read once per text."""
+        text = self._store.clock()
+        if text is None:
+            return None
+        found = self._clock_read
+        if found is None or found[0] != text:
+            found = self._clock_read = (text, micros(parse_moment(text, "clock")))
+        return found
 
     # ------------------------------------------------------------------ answers
     def _case(self, case_id: str) -> tuple[CompiledLifecycle, StoredCase]:
@@ -415,5 +355,6 @@ class Monitor(Queries):
         with self._lock:
             self._check_open()
             moment = self._as_of(as_of)
-            lc, stored = self._case(case_id)
-            return self._views.obligations(case_id, lc, stored.record, moment)
+            lc, _ = self._case(case_id)
+            return self._views.obligations(case_id, lc, self._store.obligations(case_id),
+                                           moment)

@@ -242,7 +242,8 @@ class DurableEngine:
     # ------------------------------------------------------------------ one event
     def apply(self, lc: CompiledLifecycle, table: Table, case_id: str, version: int,
               record: Mapping[str, Any], state: str, env: Envelope, current: dict[str, Any],
-              journal: Journal) -> Applied:
+              journal: Journal, matched: Rule) -> Applied:
+        """``matched`` is not used: durable_rules chooses the rule itself."""
         with self.lock:
             session = self.live.get(case_id)
             if session is not None and session.version != version:

@@ -1,10 +1,19 @@
 """One event's effect on a case, computed without changing anything.
 
-Given a case's record (its state, its obligations and their counters), the rule the matcher
-chose and the event, :func:`apply_effect` works out the new record, what the event did
-(:class:`Posted`), the history step, and every obligation row that changed. Due dates come from
-the policy's own decisions, called here with the facts the lifecycle names: a due date is
-exactly what :meth:`PolicySet.decide` answers for those facts on the day of the event.
+Given a case's lean record, the rule the matcher chose and the event, :func:`apply_effect`
+works out the new record, what the event did (:class:`Posted`), the history step, and the
+obligations it opened and closed (:class:`.store.base.Change`, what the store writes). Due dates
+come from the policy's own decisions, called here with the facts the lifecycle names: a due date
+is exactly what :meth:`PolicySet.decide` answers for those facts on the day of the event.
+
+The lean record (JSON, so that a durable_rules session can hold it)::
+
+    {"state": ..., "closed": false, "opened_at": ..., "last_at": ..., "events": 3,
+     "counts": {"respond_formal": 1},
+     "open": [["respond_formal.1", "respond_formal", "2026-04-01"]]}
+
+``counts`` numbers each obligation's openings; ``open`` lists what is still open (id, name, due),
+in the order it opened. Closed obligations live in the store's obligation rows only.
 """
 
 from __future__ import annotations
@@ -18,25 +27,71 @@ from typing import Any
 
 from ..decision import Decision
 from ..durations import format_moment, to_london
-from ..lifecycle import CompiledLifecycle, CompiledRequires, Effect, FactSource, Rule
+from ..lifecycle import (
+    CompiledDue,
+    CompiledLifecycle,
+    CompiledRequires,
+    Effect,
+    FactSource,
+    Rule,
+)
+from ..lifecycle.model import EVENT_VALUES
 from ..policyset import PolicySet
 from .answers import Posted
 from .errors import EventNotAllowedError
-from .events import Envelope, parse_due, past
+from .events import Envelope, due_us
+from .store.base import Change
+from .store.rows import step_effects
 
 Journal = Callable[[], Sequence[Mapping[str, Any]]]
 _DECISION_CACHE = 4096
+#: What a due-date decision says about one obligation: whether it opens, its due date (as
+#: text), whether a person must judge it, and why it does not open.
+DueAnswer = tuple[bool, str | None, bool, str | None]
 
 
 class Decisions:
-    """Decisions computed once per (decision, facts, as_of) and reused by later answers."""
+    """Decisions computed once per (decision, facts, as_of) and reused by later answers.
+
+    Two caches. :meth:`due` keeps only what an obligation's due date needs, as a tuple of text,
+    dates and flags, which Python's garbage collector never has to look at, so that a replay
+    deciding many different facts does not fill the old generation with decisions and their
+    traces; :meth:`decide` keeps whole decisions (for explanations and ``requires``).
+    """
 
     def __init__(self, policies: PolicySet) -> None:
         self.policies = policies
-        self.cache: OrderedDict[tuple[str, str, str, str], Decision] = OrderedDict()
+        self.cache: OrderedDict[tuple[str, str, str, Any], Decision] = OrderedDict()
+        self.dues: dict[tuple[str, str, str | None, dt.date, Any], DueAnswer] = {}
+
+    def due(self, policy: str, due: CompiledDue, facts: Mapping[str, Any], as_of: dt.date,
+            memo: dict[tuple[str, Any], Decision]) -> DueAnswer:
+        """What ``due``'s decision says for these facts on ``as_of`` (see :data:`DueAnswer`).
+        ``memo`` keeps whole decisions for one event (whose obligations often ask the same
+        decision for the same facts, each for another outcome)."""
+        fkey = flat_key(facts)
+        if fkey is None:  # lists or records: such facts seldom repeat; kept for this event only
+            mkey: tuple[str, Any] = (due.decision, id(due.facts))
+            result = memo.get(mkey)
+            if result is None:
+                result = memo[mkey] = self.policies.decide(policy, due.decision, facts, as_of)
+            return due_answer(due, result)
+        key = (policy, due.decision, due.outcome, as_of, fkey)
+        found = self.dues.get(key)
+        if found is not None:
+            return found
+        result = memo.get((due.decision, fkey))
+        if result is None:
+            result = memo[(due.decision, fkey)] = self.policies.decide(policy, due.decision,
+                                                                       facts, as_of)
+        found = due_answer(due, result)
+        if len(self.dues) >= _DECISION_CACHE:
+            del self.dues[next(iter(self.dues))]
+        self.dues[key] = found
+        return found
 
     def decide(self, policy: str, decision: str, facts: Mapping[str, Any], as_of: str) -> Decision:
-        key = (policy, decision, json.dumps(facts, sort_keys=True), as_of)
+        key = (policy, decision, as_of, facts_key(facts))
         found = self.cache.get(key)
         if found is not None:
             self.cache.move_to_end(key)
@@ -48,15 +103,50 @@ class Decisions:
         return result
 
 
-@dataclass(frozen=True)
+def due_answer(due: CompiledDue, result: Decision) -> DueAnswer:
+    """What a due-date decision's answer means for its obligation."""
+    if result.status == "not_applicable":
+        reason = "; ".join(s.because for s in result.trace) or "not applicable"
+        return (False, None, False, f"{due.decision} does not apply to these facts: {reason}")
+    judgement = result.status == "needs_judgement"
+    value = result.outcome.get(due.outcome) if due.outcome else None
+    if due.outcome and value is None and not judgement:
+        return (False, None, False, f"{due.decision} sets no {due.outcome} for these facts")
+    return (True, format_moment(value) if isinstance(value, dt.date) else None, judgement, None)
+
+
+def flat_key(facts: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """A key equal for equal flat facts only: text, whole-number, true-or-false and null facts
+    as (name, type, value) in order (so 1 and True, or 1 and 1.0, never meet); None for facts
+    holding anything else."""
+    items: list[tuple[str, type, Any]] = []
+    for name, value in facts.items():
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            items.append((name, kind, value))
+        else:
+            return None
+    return tuple(items)
+
+
+def facts_key(facts: Mapping[str, Any]) -> tuple[Any, ...] | str:
+    """:func:`flat_key`, or for other facts their JSON text with sorted keys."""
+    found = flat_key(facts)
+    return found if found is not None else json.dumps(facts, sort_keys=True)
+
+
+@dataclass(slots=True)
 class Applied:
     """An event's whole effect, ready to be stored (and, until then, nothing has changed)."""
 
-    record: dict[str, Any]
     posted: Posted
-    event: dict[str, Any]
-    step: dict[str, Any]
-    changed: tuple[dict[str, Any], ...]  # the obligation entries opened or closed
+    change: Change  # what the store writes
+    event: dict[str, Any]  # the event's entry (type, at, data, ref)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The case's lean record after the event."""
+        return self.change.record
 
 
 def event_entry(env: Envelope, data_json: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,21 +200,35 @@ def decision_facts(
 
 
 def _each(source: FactSource, events: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """One value (``value``) or record (``fields``) per event of ``source.event``."""
     items: list[Any] = []
-    for ev in events:
-        if ev["type"] != source.event:
-            continue
-        if source.value is not None:
-            present, v = _value_of(ev, source.value)
-            if present:
-                items.append(v)
-        else:
-            record: dict[str, Any] = {}
-            for rname, vname in source.fields:
-                present, v = _value_of(ev, vname)
+    wanted = source.event
+    if source.value is not None:
+        name = source.value
+        for ev in events:
+            if ev["type"] == wanted:
+                present, v = _value_of(ev, name)
                 if present:
-                    record[rname] = v
-            items.append(record)
+                    items.append(v)
+        return items
+    fields = source.fields
+    plain = all(vname not in EVENT_VALUES for _, vname in fields)
+    for ev in events:
+        if ev["type"] != wanted:
+            continue
+        data = ev["data"]
+        record: dict[str, Any] = {}
+        if plain:  # data fields only
+            for rname, vname in fields:
+                if vname in data:
+                    record[rname] = data[vname]
+        else:
+            for rname, vname in fields:
+                if vname == "at":
+                    record[rname] = ev["at"]
+                elif vname in data or vname == "date":
+                    record[rname] = _value_of(ev, vname)[1]
+        items.append(record)
     return items
 
 
@@ -161,41 +265,97 @@ def apply_effect(
     current: dict[str, Any],
     journal: Journal,
 ) -> Applied:
-    """One event's effect on a case's record; nothing is changed (see the module docstring)."""
-    at_text = env.at_text
-    day = env.at.date().isoformat()  # the London date of the event (env.at is London time)
-    n = int(record.get("events", 0))
+    """One event's effect on a case's lean record; nothing is changed (see the module
+    docstring). The record given is never changed: the new one shares what did not change."""
+    n = record.get("events", 0)
+    counts: dict[str, int] = record.get("counts") or {}
+    open_now = record.get("open", ())
+    to_state = effect.to
+    closing = lc.states[to_state].terminal
+    still: list[list[Any]] = list(open_now)  # [id, name, due] of what stays open, in order
+    closed: list[tuple[str, str, bool]] = []
+    discharged: tuple[str, ...] = ()
+    late: tuple[str, ...] = ()
+    cancelled: tuple[str, ...] = ()
+    if open_now and (effect.discharges or effect.cancels):
+        closed, still, discharged, late, cancelled = _close(effect, open_now, env)
+    opened: list[list[Any]] = []
+    opened_ids: tuple[str, ...] = ()
+    not_opened: tuple[dict[str, str], ...] = ()
+    if effect.opens:
+        counts = dict(counts)
+        opened, not_opened = _open(decisions, lc, effect, counts, n, env, current, journal)
+        opened_ids = tuple(item[1]["id"] for item in opened)
+        still.extend([item[1]["id"], item[1]["name"], item[1]["due"]] for item in opened)
+    lapsed: tuple[str, ...] = ()
+    if closing and still:
+        new = {item[1]["id"]: item for item in opened}
+        for ob in still:
+            is_late = ob[2] is not None and env.at_us > due_us(ob[2])
+            item = new.get(ob[0])
+            if item is None:
+                closed.append((ob[0], "lapsed", is_late))
+            else:  # opened by this very event
+                item[2:4] = ["lapsed", is_late]
+        lapsed = tuple(ob[0] for ob in still)
+        still = []
     from_state = record.get("state")
-    # the record's entries are shared with the record given, never changed: a closed one is
-    # replaced by a changed copy
-    obligations: list[dict[str, Any]] = list(record.get("obligations", ()))
-    counts = dict(record.get("counts", {}))
-    changed: list[dict[str, Any]] = []
+    new_record: dict[str, Any] = {
+        "state": to_state, "closed": closing, "opened_at": record.get("opened_at", env.at_text),
+        "last_at": env.at_text, "events": n + 1, "counts": counts, "open": still,
+    }
+    transition = rule.transition
+    posted = Posted(
+        case=env.case_id, case_type=lc.case_type, event=env.type, at=env.at,
+        from_state=from_state, to_state=to_state, rule=rule.name,
+        transition=transition.id if transition is not None else None, opened=opened_ids,
+        not_opened=not_opened, discharged=discharged, discharged_late=late, cancelled=cancelled,
+        lapsed=lapsed, closed=closing, id=env.ref,
+    )
+    did = None
+    if opened_ids or not_opened or discharged or late or cancelled or lapsed:
+        did = step_effects({"opened": opened_ids, "not_opened": not_opened,
+                            "discharged": discharged, "discharged_late": late,
+                            "cancelled": cancelled, "lapsed": lapsed})
+    change = Change(new_record, env.at_us, env.type, env.at_text, env.data_text, env.ref, n,
+                    rule.name, from_state, to_state, did, opened, closed)
+    return Applied(posted, change, current)
+
+
+def _close(effect: Effect, open_now: Sequence[list[Any]], env: Envelope
+           ) -> tuple[list[tuple[str, str, bool]], list[list[Any]], tuple[str, ...],
+                      tuple[str, ...], tuple[str, ...]]:
+    """What the event discharges (late or not) and cancels of what is open; what stays open."""
+    closed: list[tuple[str, str, bool]] = []
+    still: list[list[Any]] = []
     discharged: list[str] = []
     late: list[str] = []
     cancelled: list[str] = []
-    lapsed: list[str] = []
-
-    def close(i: int, status: str, is_late: bool) -> None:
-        ob = {**obligations[i], "status": status, "closed": n, "closed_at": at_text,
-              "closed_by": env.type, "late": is_late}
-        obligations[i] = ob
-        changed.append(ob)
-
-    closing_names = set(effect.discharges) | set(effect.cancels)
-    for i, ob in enumerate(obligations):
-        if ob["status"] != "open" or ob["name"] not in closing_names:
-            continue
-        if ob["name"] in effect.discharges:
-            due = parse_due(ob.get("due"))
-            is_late = due is not None and past(due, env.at)
-            close(i, "discharged_late" if is_late else "discharged", is_late)
-            (late if is_late else discharged).append(ob["id"])
+    for ob in open_now:
+        name = ob[1]
+        if name in effect.discharges:
+            is_late = ob[2] is not None and env.at_us > due_us(ob[2])
+            closed.append((ob[0], "discharged_late" if is_late else "discharged", is_late))
+            (late if is_late else discharged).append(ob[0])
+        elif name in effect.cancels:
+            closed.append((ob[0], "cancelled", False))
+            cancelled.append(ob[0])
         else:
-            close(i, "cancelled", False)
-            cancelled.append(ob["id"])
-    opened: list[str] = []
+            still.append(ob)
+    return closed, still, tuple(discharged), tuple(late), tuple(cancelled)
+
+
+def _open(decisions: Decisions, lc: CompiledLifecycle, effect: Effect, counts: dict[str, int],
+          n: int, env: Envelope, current: Mapping[str, Any], journal: Journal
+          ) -> tuple[list[list[Any]], tuple[dict[str, str], ...]]:
+    """The obligations the event opens, each [ordinal in the case, what it says from the
+    moment it opens, status, late] (``counts`` is updated); and those it does not, and why."""
+    opened: list[list[Any]] = []
     not_opened: list[dict[str, str]] = []
+    ordinal = sum(counts.values())
+    day = env.at.date()  # the London date of the event (env.at is London time)
+    decided_on = day.isoformat()
+    memo: dict[tuple[str, Any], Decision] = {}
     for name in effect.opens:
         spec = lc.obligations[name]
         due_text: str | None = None
@@ -203,65 +363,19 @@ def apply_effect(
         facts: dict[str, Any] | None = None
         if spec.due is not None:
             facts = decision_facts(spec.due.facts, current, journal, env.case_id)
-            result = decisions.decide(lc.policy, spec.due.decision, facts, day)
-            if result.status == "not_applicable":
-                reason = "; ".join(s.because for s in result.trace) or "not applicable"
-                not_opened.append({"obligation": name, "reason": f"{spec.due.decision} does "
-                                   f"not apply to these facts: {reason}"})
+            opens, due_text, judgement, reason = decisions.due(lc.policy, spec.due, facts, day,
+                                                               memo)
+            if not opens:
+                not_opened.append({"obligation": name, "reason": str(reason)})
                 continue
-            judgement = result.status == "needs_judgement"
-            value = result.outcome.get(spec.due.outcome) if spec.due.outcome else None
-            if spec.due.outcome and value is None and not judgement:
-                not_opened.append({"obligation": name, "reason": f"{spec.due.decision} sets no "
-                                   f"{spec.due.outcome} for these facts"})
-                continue
-            if isinstance(value, dt.date):
-                due_text = format_moment(value)
         counts[name] = counts.get(name, 0) + 1
-        ob_id = f"{name}.{counts[name]}"
-        entry = {
-            "id": ob_id, "name": name, "kind": spec.kind, "status": "open", "opened": n,
-            "opened_at": at_text,
-            "opened_by": env.type, "due": due_text, "judgement": judgement, "facts": facts,
-            "decided_on": day, "closed": None, "closed_at": None, "closed_by": None,
-            "late": False,
-        }
-        obligations.append(entry)
-        changed.append(entry)
-        opened.append(ob_id)
-    to_state = effect.to
-    closing = lc.states[to_state].terminal
-    if closing:
-        for i, ob in enumerate(obligations):
-            if ob["status"] == "open":
-                due = parse_due(ob.get("due"))
-                close(i, "lapsed", due is not None and past(due, env.at))
-                lapsed.append(ob["id"])
-    step = {
-        "event": n, "rule": rule.name, "from": from_state, "to": to_state,
-        "opened": opened, "not_opened": not_opened, "discharged": discharged,
-        "discharged_late": late, "cancelled": cancelled, "lapsed": lapsed,
-    }
-    new_record: dict[str, Any] = {
-        "case": env.case_id,
-        "case_type": lc.case_type,
-        "state": to_state,
-        "closed": closing,
-        "opened_at": record.get("opened_at", at_text),
-        "last_at": at_text,
-        "events": n + 1,
-        "obligations": obligations,
-        "counts": counts,
-    }
-    posted = Posted(
-        case=env.case_id, case_type=lc.case_type, event=env.type, at=env.at,
-        from_state=from_state, to_state=to_state, rule=rule.name,
-        transition=rule.transition.id if rule.transition else None,
-        opened=tuple(opened), not_opened=tuple(not_opened), discharged=tuple(discharged),
-        discharged_late=tuple(late), cancelled=tuple(cancelled), lapsed=tuple(lapsed),
-        closed=closing, id=env.ref,
-    )
-    return Applied(new_record, posted, current, step, tuple(changed))
+        opened.append([ordinal, {
+            "id": f"{name}.{counts[name]}", "name": name, "kind": spec.kind, "opened": n,
+            "opened_at": env.at_text, "opened_by": env.type, "due": due_text,
+            "judgement": judgement, "facts": facts, "decided_on": decided_on,
+        }, "open", False])
+        ordinal += 1
+    return opened, tuple(not_opened)
 
 
 def posted_from(step: Mapping[str, Any], event: Mapping[str, Any], case: str,

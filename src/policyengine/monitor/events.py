@@ -26,9 +26,10 @@ MAX_ID = 200
 MAX_DEPTH = 64  # levels of nesting in an event's data (records hold plain values)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Envelope:
-    """The parts of an event that need no case to check."""
+    """The parts of an event that need no case to check (``at_us``: ``at`` in microseconds since
+    1970). ``data_text`` is set once the data are validated: their JSON text, None if empty."""
 
     case_id: str
     type: str
@@ -37,9 +38,104 @@ class Envelope:
     ref: str | None
     case_type: str | None
     data: Mapping[str, Any]
+    at_us: int = 0
+    data_text: str | None = None
+
+
+_KEYS = frozenset(EVENT_KEYS)
+_LO, _HI = INT64
 
 
 def read_envelope(event: Any) -> Envelope:
+    """The event's envelope, checked (see the module docstring). Events of the common shape (a
+    dict of ASCII text, flat data of text, true-or-false, whole numbers and nulls, ``at`` as
+    date-time text) take a short path; anything else, and every refusal, the full one
+    (:func:`read_envelope_checked`), which a differential test holds the short path to."""
+    try:
+        if type(event) is not dict or not _KEYS.issuperset(event):
+            raise _Slow
+        case_id = event["case"]
+        etype = event["type"]
+        ref = event.get("id")
+        case_type = event.get("case_type")
+        at_value = event["at"]
+        data = event.get("data")
+        if (type(case_id) is not str or not 0 < len(case_id) <= MAX_ID or not case_id.isascii()
+                or type(etype) is not str or not 0 < len(etype) <= MAX_ID
+                or not etype.isascii() or type(at_value) is not str or len(at_value) <= 10
+                or (ref is not None and (type(ref) is not str or not 0 < len(ref) <= MAX_ID
+                                         or not ref.isascii()))
+                or (case_type is not None and (type(case_type) is not str
+                                               or len(case_type) > MAX_ID
+                                               or not case_type.isascii()))):
+            raise _Slow
+        if data is None:
+            data = {}
+        elif type(data) is not dict:
+            raise _Slow
+        else:
+            for key, value in data.items():
+                kind = type(value)
+                if type(key) is not str or not key.isascii() or not (
+                        (kind is str and value.isascii()) or kind is bool or value is None
+                        or (kind is int and _LO <= value <= _HI)):
+                    raise _Slow
+        naive = dt.datetime.fromisoformat(at_value)
+        if naive.tzinfo is None and at_value[10] == "T":
+            day = _DAYS.get(at_value[:10])
+            if day is None:
+                day = _day(naive)
+                if len(_DAYS) >= 65536:
+                    _DAYS.clear()
+                _DAYS[at_value[:10]] = day
+            if day:
+                offset, suffix, iso_day = day
+                size = len(at_value)
+                if at_value[:10] == iso_day and at_value[13] == ":" and (
+                        size == 16 or (size == 19 and at_value[16] == ":")):
+                    text = at_value + suffix if size == 19 else at_value + ":00" + suffix
+                else:  # another spelling of the moment (a week date, a fraction of a second)
+                    text = naive.isoformat() + suffix
+                return Envelope(case_id, etype, naive.replace(tzinfo=LONDON), text, ref,
+                                case_type, data, (naive - _EPOCH_NAIVE - offset) // _MICRO)
+        if naive.tzinfo is None or naive.utcoffset() is None:
+            at = naive.replace(tzinfo=LONDON, fold=0).astimezone(dt.UTC).astimezone(LONDON)
+        else:
+            at = naive.astimezone(LONDON)
+    except (_Slow, KeyError, IndexError, ValueError, OverflowError):
+        return read_envelope_checked(event)
+    return Envelope(case_id, etype, at, at.isoformat(), ref, case_type, data, micros(at))
+
+
+_EPOCH_NAIVE = dt.datetime(1970, 1, 1)
+_MICRO = dt.timedelta(microseconds=1)
+#: London dates, as the event spelled them -> (UTC offset, its ISO text, the date's ISO text)
+#: where every wall-clock moment of the day reads the same as with the full conversion (the
+#: clocks do not change that day), or () where they do (those days take the full conversion)
+_DAYS: dict[str, tuple[dt.timedelta, str, str] | tuple[()]] = {}
+
+
+def _day(naive: dt.datetime) -> tuple[dt.timedelta, str, str] | tuple[()]:
+    start = naive.replace(hour=0, minute=0, second=0, microsecond=0)
+    points = [start + dt.timedelta(hours=h) for h in range(24)]
+    points.append(start + dt.timedelta(hours=23, minutes=59, seconds=59, microseconds=999_999))
+    read = [m.replace(tzinfo=LONDON, fold=0).astimezone(dt.UTC).astimezone(LONDON)
+            for m in points]
+    offsets = {r.utcoffset() for r in read}
+    if len(offsets) != 1 or any(r.replace(tzinfo=None) != m or r.fold
+                                for r, m in zip(read, points, strict=True)):
+        return ()
+    offset = offsets.pop()
+    assert offset is not None
+    return offset, read[0].isoformat()[len(start.isoformat()):], start.date().isoformat()
+
+
+class _Slow(Exception):
+    """The event is not of the common shape: take the full path."""
+
+
+def read_envelope_checked(event: Any) -> Envelope:
+    """The full path of :func:`read_envelope`: every check, and every refusal's message."""
     if not isinstance(event, Mapping):
         raise EventError("an event is a JSON object with 'case', 'type' and 'at' (and "
                          "'case_type' when it opens a case, 'data', 'id')")
@@ -76,7 +172,7 @@ def read_envelope(event: Any) -> Envelope:
     if not isinstance(data, Mapping):
         raise EventError(f"case {case_id}: the '{etype}' event's 'data' must be an object",
                          case=case_id, event=etype)
-    return Envelope(case_id, etype, at, format_moment(at), ref, case_type, data)
+    return Envelope(case_id, etype, at, format_moment(at), ref, case_type, data, micros(at))
 
 
 def check_values(event: Mapping[str, Any]) -> None:
@@ -226,6 +322,25 @@ def due_micros(due: dt.date | dt.datetime) -> int:
     if isinstance(due, dt.datetime):
         return micros(due)
     return micros(_end_of(due))
+
+
+_DUE_US: dict[str, int] = {}
+
+
+def due_us(text: str) -> int:
+    """:func:`due_micros` of a due date's or date-time's text (``YYYY-MM-DD``, or ISO 8601
+    with its offset, as :func:`format_moment` writes them), read once per text."""
+    found = _DUE_US.get(text)
+    if found is None:
+        if len(text) > 10:  # a date-time with its offset needs no time zone to be an instant
+            moment = dt.datetime.fromisoformat(text)
+            found = micros(moment if moment.tzinfo is not None else to_london(moment))
+        else:
+            found = due_micros(dt.date.fromisoformat(text))
+        if len(_DUE_US) >= 65536:
+            _DUE_US.clear()
+        _DUE_US[text] = found
+    return found
 
 
 def past(due: dt.date | dt.datetime, moment: dt.datetime) -> bool:

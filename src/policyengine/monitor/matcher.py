@@ -64,7 +64,9 @@ class Engine(Protocol):
 
     def apply(self, lc: CompiledLifecycle, table: Table, case_id: str, version: int,
               record: Mapping[str, Any], state: str, env: Envelope, current: dict[str, Any],
-              journal: Journal) -> Applied: ...
+              journal: Journal, matched: Rule) -> Applied:
+        """The event's effect; ``matched`` is the rule the plain-Python table chose (an engine
+        that chooses for itself, as durable_rules does, does not use it)."""
 
     def forget(self, case_ids: list[str]) -> None: ...
 
@@ -79,10 +81,8 @@ class PythonEngine:
 
     def apply(self, lc: CompiledLifecycle, table: Table, case_id: str, version: int,
               record: Mapping[str, Any], state: str, env: Envelope, current: dict[str, Any],
-              journal: Journal) -> Applied:
-        rule = table.match(env.type, state, current["data"])
-        assert rule is not None  # the monitor checked that some rule takes the event
-        return apply_effect(self.decisions, lc, rule, rule.effects[state], record, env,
+              journal: Journal, matched: Rule) -> Applied:
+        return apply_effect(self.decisions, lc, matched, matched.effects[state], record, env,
                             current, journal)
 
     def forget(self, case_ids: list[str]) -> None:

@@ -101,10 +101,13 @@ class Views:
         return Explanation(decision, tuple(steps), dedupe(cites), tuple(interpretations),
                            considerations, requirements)
 
-    def obligations(self, case_id: str, lc: CompiledLifecycle, record: Mapping[str, Any],
+    def obligations(self, case_id: str, lc: CompiledLifecycle,
+                    entries: Iterable[Mapping[str, Any]],
                     as_of: dt.datetime | None) -> list[Obligation]:
+        """The case's obligations (its stored entries, in the order they opened) as of
+        ``as_of``; those opened after it are left out."""
         out: list[Obligation] = []
-        for entry in record.get("obligations", []):
+        for entry in entries:
             if as_of is not None and _moment(entry["opened_at"]) > as_of:
                 continue
             out.append(self.obligation(case_id, lc, entry, as_of))
@@ -152,8 +155,7 @@ class Views:
             opened_at=_moment(record["opened_at"]), last_event_at=_moment(record["last_at"]),
             history=tuple(history), trace=tuple(trace), citations=dedupe(cites),
             interpretations=tuple(interpretations),
-            open_obligations=tuple(o["id"] for o in record.get("obligations", [])
-                                   if o["status"] == "open"),
+            open_obligations=tuple(o[0] for o in record.get("open", ())),
         )
 
 

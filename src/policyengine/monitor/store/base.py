@@ -1,11 +1,12 @@
 """The event store every monitor writes through: one relational schema, three back ends.
 
-The store is the truth. A case's row holds its record (state, obligations and their counters)
-and a version (its number of events); each accepted event is one row with what it did (its
-history step); each obligation is one row indexed by when it falls due and when it closed, so
-questions over all cases (what is overdue, what falls due between two moments) are answered by
-the index, never by reading every case. Every event is written in one transaction with its case
-row and its obligation rows, so a crash keeps either all of an event or none of it.
+The store is the truth. A case's row holds its state, its version (its number of events), its
+counters and its open obligations; each accepted event is one row with what it did (its history
+step); each obligation is one row indexed by when it falls due and when it closed, so questions
+over all cases (what is overdue, what falls due between two moments) are answered by the index,
+never by reading every case. Every event is written in one transaction with its case row and
+its obligation rows, so a crash keeps either all of an event or none of it. The rows' layout is
+in :mod:`.rows`.
 
 Back ends: :mod:`.sqlite` (a file: the embedded default), :mod:`.memory` (SQLite in memory, for
 tests and replays) and :mod:`.postgres` (psycopg 3, for several processes sharing cases: the
@@ -14,60 +15,38 @@ case row is locked ``FOR UPDATE`` while an event is applied).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import StoreError
-from ..events import due_micros, micros, parse_due
-
-SCHEMA_VERSION = "1"
+from .rows import SCHEMA_VERSION, ObligationRow, StoredCase, StoredEvent
 
 
-@dataclass(frozen=True)
-class StoredCase:
-    case_id: str
-    case_type: str
-    version: int
-    record: dict[str, Any]
+@dataclass(slots=True)
+class Change:
+    """Everything one accepted event writes (computed before anything is written)."""
 
-
-@dataclass(frozen=True)
-class StoredEvent:
-    case_id: str
-    seq: int
-    event: dict[str, Any]
-    step: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ObligationRow:
-    case_id: str
-    case_type: str
-    entry: dict[str, Any]
+    record: dict[str, Any]  # the case's lean record after the event
+    at_us: int  # the event's moment, microseconds since 1970 (UTC)
+    event_type: str
+    at: str
+    data: str | None  # the event's validated data as JSON text (None: it has none)
+    ref: str | None
+    seq: int  # the event's number in its case (0 for the one that opens it)
+    rule: str
+    from_state: str | None
+    to_state: str
+    effects: str | None  # the non-empty lists of its history step, as JSON (see rows)
+    # obligations it opened: [ordinal in the case, their entry as opened, status, late] (the
+    # status is "open", or "lapsed" when the event also closed the case)
+    opened: list[list[Any]]
+    closed: list[tuple[str, str, bool]]  # (id, status, late) of earlier obligations it closed
 
 
 class Conflict(Exception):
     """Another writer got there first (a unique key taken): retry the whole event."""
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
-def dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
-
-
-def obligation_columns(entry: Mapping[str, Any]) -> tuple[int | None, int, int | None]:
-    """(due, opened, closed) of an obligation entry, as microseconds for the index."""
-    due = parse_due(entry.get("due"))
-    from datetime import datetime
-
-    opened = micros(datetime.fromisoformat(entry["opened_at"]))
-    closed = micros(datetime.fromisoformat(entry["closed_at"])) if entry.get("closed_at") else None
-    return (due_micros(due) if due is not None else None), opened, closed
 
 
 class Store:
@@ -88,6 +67,11 @@ class Store:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    @property
+    def holding(self) -> bool:
+        """Whether a batch is keeping its writes until it commits (nothing else can write)."""
+        return False
+
     def case(self, case_id: str, *, lock: bool = False) -> StoredCase | None:
         raise NotImplementedError
 
@@ -98,14 +82,18 @@ class Store:
         raise NotImplementedError
 
     def journal(self, case_id: str) -> list[dict[str, Any]]:
+        """The case's events so far (type, at, data, ref), oldest first."""
         raise NotImplementedError
 
     def history(self, case_id: str) -> list[StoredEvent]:
         raise NotImplementedError
 
-    def write(self, case_id: str, case_type: str, policy: str, record: Mapping[str, Any],
-              event: Mapping[str, Any], step: Mapping[str, Any],
-              changed: Sequence[Mapping[str, Any]]) -> None:
+    def obligations(self, case_id: str) -> list[dict[str, Any]]:
+        """Every obligation entry of the case, open or closed, in the order they opened."""
+        raise NotImplementedError
+
+    def write(self, case_id: str, case_type: str, policy: str, was: int, change: Change) -> None:
+        """Write an event's change to a case at version ``was`` (0: the event opens it)."""
         raise NotImplementedError
 
     def clock(self) -> str | None:
@@ -141,5 +129,11 @@ class Store:
 
 def check_schema(found: str | None, url: str) -> None:
     if found is not None and found != SCHEMA_VERSION:
-        raise StoreError(f"the store {url} has schema version {found}; this policyengine "
-                         f"reads version {SCHEMA_VERSION}")
+        raise StoreError(f"the store {url} has layout (schema) version {found}, which this "
+                         f"policyengine cannot read: it reads version {SCHEMA_VERSION} and "
+                         "rewrites version 1 to it; open the store with the policyengine that "
+                         "wrote it, or replay its events into a new store")
+
+
+__all__ = ["Change", "Conflict", "ObligationRow", "Store", "StoredCase", "StoredEvent",
+           "check_schema"]

@@ -19,6 +19,7 @@ from .sql import SQLStore, store_failure
 class PostgresStore(SQLStore):
     P = "%s"
     LOCK = " FOR UPDATE"
+    LOCK_META = "LOCK TABLE pe_meta IN SHARE ROW EXCLUSIVE MODE"
     shared = True
 
     def __init__(self, url: str) -> None:
