@@ -19,6 +19,9 @@ interpretations) that must refer to each other, conditions and values, and YAML 
 from __future__ import annotations
 
 import argparse
+import ast
+import inspect
+import itertools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -27,7 +30,8 @@ from typing import Any
 
 import pydantic
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
 from .facts import ALL_KINDS
 from .lifecycle import _LIST_FIELDS, LifecycleSpec
@@ -121,10 +125,48 @@ def _inner_models(annotation: Any) -> list[type[BaseModel]]:
     return [m for arg in getattr(annotation, "__args__", ()) or () for m in _inner_models(arg)]
 
 
+def field_docstrings(model: type[BaseModel]) -> dict[str, str]:
+    """The docstring written under each field of ``model``'s own class body, by field name.
+
+    The models do not ask pydantic for them (``use_attribute_docstrings``): that reads and parses
+    each class's source whenever the package is imported, and only these schemas need them."""
+    tree = ast.parse(inspect.cleandoc("\n" + inspect.getsource(model)))
+    body = next(n for n in tree.body if isinstance(n, ast.ClassDef)).body
+    docs: dict[str, str] = {}
+    for stmt, after in itertools.pairwise(body):
+        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)):
+            docs[stmt.target.id] = inspect.cleandoc(after.value.value)
+    return docs
+
+
+class _DocumentedFields(GenerateJsonSchema):
+    """Each field's docstring as its description, where pydantic would put a description: after
+    the field's own schema, before its ``json_schema_extra``."""
+
+    def model_schema(self, schema: core_schema.ModelSchema) -> JsonSchemaValue:
+        json_schema = super().model_schema(schema)
+        model: type[BaseModel] = schema["cls"]
+        docs = field_docstrings(model)
+        props = json_schema.get("properties", {})
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            if name not in docs or key not in props or "description" in props[key]:
+                continue
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            prop = props[key]
+            props[key] = {**{k: v for k, v in prop.items() if k not in extra},
+                          "description": docs[name],
+                          **{k: v for k, v in prop.items() if k in extra}}
+        return json_schema
+
+
 def _schema(root: type[BaseModel], extra: Sequence[type[BaseModel]], title: str
             ) -> dict[str, Any]:
     _, top = models_json_schema([(m, "validation") for m in (root, *extra)],
-                                ref_template="#/$defs/{model}")
+                                ref_template="#/$defs/{model}",
+                                schema_generator=_DocumentedFields)
     defs: dict[str, Any] = top["$defs"]
     models = _models(root)
     for model in extra:

@@ -70,9 +70,10 @@ def fact_names(default: Any) -> Any:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
-    )
+    #: The field docstrings are for the JSON Schema export, which reads them itself
+    #: (:func:`~policyengine.jsonschema_export.field_docstrings`); each model's validator is
+    #: built when it is first used.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class Source(Strict):

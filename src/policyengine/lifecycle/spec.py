@@ -14,9 +14,10 @@ _LIST_FIELDS = frozenset(
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
-    )
+    #: The field docstrings are for the JSON Schema export, which reads them itself
+    #: (:func:`~policyengine.jsonschema_export.field_docstrings`); each model's validator is
+    #: built when it is first used.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
     @field_validator("*", mode="before")
     @classmethod
