@@ -29,18 +29,6 @@ from .policyset import BUNDLED_POLICIES, PolicySet, load_policies, load_policies
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def engine_version() -> str:
-    """The installed distribution's version (the package's own constant when not installed)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("housing-policyengine")
-    except PackageNotFoundError:
-        from . import __version__
-
-        return __version__
-
-
 class _Usage(Exception):
     pass
 
@@ -263,6 +251,8 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from .runtime import engine_version
+
         print(f"policyengine {engine_version()} (housing-policyengine)")
         parser.exit()
 
