@@ -87,3 +87,15 @@ def test_importing_and_deciding_prints_no_warnings() -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
+
+
+def test_the_version_constant_is_the_distribution_version() -> None:
+    """``policyengine.__version__`` (the fallback when the code runs uninstalled) is the version
+    pyproject.toml gives the distribution, so a record names the same release either way."""
+    import tomllib
+
+    import policyengine
+    from policyengine._version import __version__
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    assert project["project"]["version"] == __version__ == policyengine.__version__

@@ -11,8 +11,7 @@ Working days and durations live in :mod:`~policyengine.calendars` and
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .calendars import NATIONS, add_working_days, is_working_day
 from .decision import Decision, TraceStep
 from .errors import (

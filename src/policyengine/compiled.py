@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .calendars import WorkingCalendar
 from .decision import DecisionContext, DecisionSummary
 from .expressions import Cond, Expr

@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import __version__
+from ._version import __version__
 from .compiler import CompiledDecision, CompiledPolicy, CompiledRule
 from .decision import (
     STATUS_STRENGTH,

@@ -24,7 +24,7 @@ def engine_version() -> str:
     try:
         return importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
-        from . import __version__
+        from ._version import __version__
 
         return __version__
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from .. import __version__
+from .._version import __version__
 from ..compiler import CompiledDecision, CompiledPolicy
 from ..decision import STATUSES, Decision
 from ..errors import FactsError, PolicyError
