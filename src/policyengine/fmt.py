@@ -203,7 +203,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [BUNDLED_POLICIES]
     missing = [p for p in paths if not p.exists()]
     if missing:
-        raise PolicyError([Problem(str(p), 0, 0, "no such file or directory") for p in missing])
+        raise PolicyError([Problem(str(p), 1, 1, "no such file or directory") for p in missing])
     results, problems = format_files(paths)
     for problem in problems:
         print(problem)

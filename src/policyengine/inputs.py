@@ -133,7 +133,9 @@ def require_regular_file(path: str | os.PathLike[str]) -> None:
     own open, to report as it does."""
     try:
         info = os.stat(path)
-    except (OSError, ValueError):
+    except ValueError:  # only a name handed over in-process can hold one (argv cannot)
+        raise UnreadableInput("not a usable file name (it holds a NUL character)") from None
+    except OSError:
         return
     if stat.S_ISDIR(info.st_mode):
         raise UnreadableInput("this is a directory, not a file")

@@ -570,3 +570,21 @@ def test_the_monitor_refuses_huge_or_deep_events_in_a_short_message(
             monitor.post(event)
         assert says in str(caught.value) and len(str(caught.value)) < 1_000
         assert monitor.cases() == []
+
+
+@pytest.mark.parametrize("command", [
+    ["check", "NUL"], ["test", "NUL"], ["list", "--policies", "NUL"],
+    ["decide", "halton_conduct", "in_scope", "--facts", "NUL"], ["fmt", "--check", "NUL"],
+    ["render", "halton_conduct", "--sources", "NUL"], ["monitor", "NUL"], ["replay", "NUL"],
+    ["verify", "NUL"], ["diff", "NUL", "NUL"],
+])
+def test_a_file_name_with_a_nul_character_is_refused_in_words(
+        capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    """Found by the long CLI run: ``main()`` called in-process with a path holding a NUL (no
+    real command line can carry one) reached ``replay``'s log reader as a bare ValueError."""
+    from policyengine.cli import main
+
+    code = main([a.replace("NUL", "bad\x00name") for a in command])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+    assert "internal error" not in err and ":0:" not in err
