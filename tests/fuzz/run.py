@@ -66,6 +66,9 @@ def run_target(name: str, cases: int, base_seed: int, chunk: int,
             found = exc.exceptions if isinstance(exc, BaseExceptionGroup) else [exc]
             for one in found:
                 key = (name, *_signature(one))
+                if key not in breaks:  # said at once too, so a run stopped early still tells
+                    print(f"  BREAK {name}: {key[1]} at {key[2]}: {str(one)[:300]}",
+                          file=sys.stderr, flush=True)
                 breaks.setdefault(key, one)
         done += size
         k += 1
