@@ -39,6 +39,7 @@ from policyengine.policyset import compile_policy_text
 from policyengine.provenance import normalise
 
 from .conftest_paths import POLICIES, SEEDS
+from .monitor_helpers import snapshot
 
 HAS_DURABLE = importlib.util.find_spec("durable") is not None
 ENGINES = [
@@ -83,18 +84,6 @@ def engine(request: pytest.FixtureRequest) -> str:
 def monitor(policies: PolicySet, engine: str) -> Iterator[Monitor]:
     with Monitor(policies, engine=engine) as m:
         yield m
-
-
-def snapshot(m: Monitor) -> dict[str, Any]:
-    return {
-        "now": str(m.now),
-        "cases": {
-            c: {"state": m.state(c).to_dict(),
-                "obligations": [o.to_dict() for o in m.obligations(c)]}
-            for c in m.cases()
-        },
-        "overdue": [o.to_dict() for o in m.overdue()],
-    }
 
 
 def by_id(m: Monitor, case: str, as_of: Any = None) -> dict[str, Any]:
