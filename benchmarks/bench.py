@@ -406,6 +406,8 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated sections to run, of: "
                         "six_rules, decisions, cold, working_days, load, large (default all)")
     args = parser.parse_args()
+    global BASELINE  # the sections name the revision they compare with
+    BASELINE = args.baseline
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     budget = 0.002 if args.quick else 0.004
     with tempfile.TemporaryDirectory() as tmp:
