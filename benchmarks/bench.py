@@ -398,6 +398,7 @@ def section_large(base: Path | None, budget: float) -> None:
 
 
 def main() -> None:
+    global BASELINE  # the sections name the revision they compare with
     parser = argparse.ArgumentParser()
     parser.add_argument("--baseline", default=BASELINE, help="git revision for 'before'")
     parser.add_argument("--no-baseline", action="store_true")
@@ -406,7 +407,6 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated sections to run, of: "
                         "six_rules, decisions, cold, working_days, load, large (default all)")
     args = parser.parse_args()
-    global BASELINE  # the sections name the revision they compare with
     BASELINE = args.baseline
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     budget = 0.002 if args.quick else 0.004
