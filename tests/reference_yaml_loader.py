@@ -23,19 +23,6 @@ from policyengine.loaded import INVALID, LoadedYaml, Path_, Position
 from policyengine.yaml_messages import syntax_problem
 
 _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_NOT_YAML = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _bad_character(text: str, index: int, file: str) -> Problem:
-    line = text.count("\n", 0, index) + 1
-    column = index - (text.rfind("\n", 0, index) + 1) + 1
-    code = ord(text[index])
-    what = ("not a valid character (half of a surrogate pair)" if 0xD800 <= code <= 0xDFFF
-            else "a control character")
-    return Problem(file, line, column, f"the character U+{code:04X} is {what} and cannot appear "
-                                       "in a YAML file; remove it")
-
-
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
 
 

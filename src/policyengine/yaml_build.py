@@ -108,11 +108,7 @@ class _Reader:
         """The value of a scalar at ``path``, or :data:`INVALID` with its problem."""
         mark = event.start_mark
         self.value_positions[path] = pack(mark.line + 1, mark.column + 1)
-        tag = event.tag
-        if tag is None and event.implicit[0]:  # plain: resolved once per distinct text
-            tag = self.resolved.get(event.value) or self.scalar_tag(event)
-        else:
-            tag = self.scalar_tag(event)
+        tag = self.scalar_tag(event)
         if tag == STR_TAG:
             return event.value
         if tag not in ALLOWED_TAGS:
