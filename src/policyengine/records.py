@@ -28,9 +28,12 @@ from collections.abc import Callable
 from dataclasses import FrozenInstanceError
 from threading import get_ident
 from types import MemberDescriptorType
-from typing import Any, ClassVar, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
 
-from typing_extensions import dataclass_transform
+if TYPE_CHECKING:  # mypy reads frozen_default from typing_extensions' declaration
+    from typing_extensions import dataclass_transform
+else:  # Python 3.11's takes it too (as a keyword it keeps), without importing anything
+    from typing import dataclass_transform
 
 __all__ = ["Field", "field", "fields", "is_record", "record", "replace"]
 
