@@ -269,6 +269,22 @@ def test_the_oldest_entries_go_past_the_limit(
     assert reads.count == 1  # the newest was kept, the oldest was not
 
 
+def test_the_oldest_entries_go_past_the_byte_budget(
+        cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = [copy_of(BUNDLED[0], tmp_path, f"p{i}.yaml") for i in range(3)]
+    policy_cache.read_policy_file(paths[0])
+    (entry,) = entries(cache)
+    monkeypatch.setattr(policy_cache, "MAX_BYTES", 2 * entry.stat().st_size + 1000)
+    for path in paths[1:]:
+        for old in entries(cache):
+            os.utime(old, ns=(old.stat().st_mtime_ns - 10**9,) * 2)
+        policy_cache.read_policy_file(path)
+    assert len(entries(cache)) == 2
+    reads = Reads(monkeypatch)
+    policy_cache.read_policy_file(paths[2])
+    assert reads.count == 0
+
+
 def test_a_new_process_deciding_from_the_cache_imports_no_yaml_reader(tmp_path: Path) -> None:
     """What the cache is for: the second `policyengine decide` reads nothing but the entry
     (no PyYAML, no pydantic validator built, so no importlib.metadata either)."""

@@ -18,7 +18,8 @@ Where: ``$POLICYENGINE_CACHE_DIR``, else ``$XDG_CACHE_HOME/policyengine``, else
 made private (mode 0700); an entry is read only from a directory and a file that the user owns
 and no one else may write (a pickle runs code as it is read: the cache is trusted as
 ``__pycache__`` is, and no further). A cache that cannot be made, read or written is passed
-over: the file is then read as if there were none. The newest :data:`MAX_ENTRIES` are kept.
+over: the file is then read as if there were none. The newest :data:`MAX_ENTRIES` entries,
+within :data:`MAX_BYTES`, are kept.
 """
 
 from __future__ import annotations
@@ -39,10 +40,13 @@ from .loaded import LoadedYaml
 from .runtime import installed_version
 from .schema import PolicyFile, parse_policy
 
-__all__ = ["MAX_ENTRIES", "cache_directory", "read_policy_file"]
+__all__ = ["MAX_BYTES", "MAX_ENTRIES", "cache_directory", "read_policy_file"]
 
-#: How many entries the directory keeps; when a write takes it past this, the oldest go.
+#: How many entries, and how many bytes of them, the directory keeps; when a write takes it past
+#: either, the oldest go (an entry is about four times its file's size: a bundled policy's is
+#: ~170 KB, a 10,000-rule table's 11 MB).
 MAX_ENTRIES = 256
+MAX_BYTES = 256_000_000
 
 #: Written first in every entry; a change to what an entry holds changes this.
 _FORMAT = "policyengine policy cache 1"
@@ -162,10 +166,14 @@ def _write_entry(directory: Path, key: str, loaded: LoadedYaml, spec: PolicyFile
 
 
 def _prune(directory: Path) -> None:
-    entries = [e for e in os.scandir(directory) if e.name.endswith(_SUFFIX)]
-    if len(entries) <= MAX_ENTRIES:
-        return
-    entries.sort(key=lambda e: e.stat().st_mtime_ns)
-    for old in entries[: len(entries) - MAX_ENTRIES]:
+    with os.scandir(directory) as found:
+        entries = [(e.stat().st_mtime_ns, e.stat().st_size, e.path) for e in found
+                   if e.name.endswith(_SUFFIX)]
+    entries.sort()
+    count, size = len(entries), sum(e[1] for e in entries)
+    for _, bytes_, path in entries:
+        if count <= MAX_ENTRIES and size <= MAX_BYTES:
+            break
         with contextlib.suppress(OSError):
-            os.unlink(old.path)
+            os.unlink(path)
+        count, size = count - 1, size - bytes_
