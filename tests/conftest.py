@@ -24,3 +24,12 @@ def policies() -> PolicySet:
 @pytest.fixture(scope="session")
 def halton() -> PolicySet:
     return policyengine.load_policies(POLICIES / "halton_conduct.yaml")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_policy_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Policy files read in the tests (and in the commands they run) are cached in a directory
+    of this session's, not the user's (policyengine.policy_cache)."""
+    import os
+
+    os.environ["POLICYENGINE_CACHE_DIR"] = str(tmp_path_factory.mktemp("policy-cache"))

@@ -151,6 +151,7 @@ def _answer(policies: policyengine.PolicySet, case: tuple[str, str, Any, dt.date
 
 def test_a_policy_set_loaded_the_slow_way_decides_the_same(
         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLICYENGINE_NO_CACHE", "1")  # read every file, both ways
     fast = policyengine.load_policies()
 
     monkeypatch.setattr(load, "build_document", slow_read)

@@ -26,19 +26,18 @@ Bad input is a :class:`~policyengine.errors.FactsError` naming the argument (it 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import warnings
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from . import _bank_holidays as _table
 from .errors import FactsError
 from .reprs import short_repr
+from .runtime import installed_version
 
 __all__ = [
     "CLOSURE_DAY_NAME",
@@ -67,22 +66,7 @@ CLOSURE_DAY_NAME = "organisation closure day"
 def installed_holidays_version() -> str | None:
     """The version of the installed ``holidays`` distribution, read from its metadata without
     importing it (or ``importlib.metadata``, which costs more than the table saves)."""
-    try:
-        spec = importlib.util.find_spec("holidays")
-        if spec is None or spec.origin is None:
-            return None
-        found = list(Path(spec.origin).parent.parent.glob("holidays-*.dist-info"))
-        if len(found) != 1:
-            return None
-        with open(found[0] / "METADATA", encoding="utf-8") as metadata:
-            for line in metadata:
-                if line.startswith("Version:"):
-                    return line.split(":", 1)[1].strip()
-                if not line.strip():
-                    break
-    except (OSError, ImportError, ValueError):
-        return None
-    return None
+    return installed_version("holidays", "holidays")
 
 
 #: Whether the shipped table is the installed package's data (else the package is asked).

@@ -28,7 +28,8 @@ from .compiled import (
 from .decision_compiler import RESERVED_FACTS, compile_decision
 from .errors import PolicyError
 from .expressions import CompileError
-from .load import LoadedYaml, Path_, read_yaml_file, read_yaml_text
+from .load import LoadedYaml, Path_, read_yaml_text
+from .policy_cache import read_policy_file
 from .schema import FactType, PolicyFile, parse_policy
 
 __all__ = [
@@ -193,8 +194,8 @@ def compile_policy_file(
 ) -> CompiledPolicy:
     """The compiled policy in ``path``, its further ``sections`` compiled by the compilers given.
     With ``decisions_only`` its case lifecycles are left out (and not checked), for a process
-    that only takes decisions."""
-    loaded = read_yaml_file(path)
-    spec = parse_policy(loaded)
+    that only takes decisions. The file is read and validated through the cache of
+    :mod:`policyengine.policy_cache` (so a new process reads unchanged bytes once)."""
+    loaded, spec = read_policy_file(path)
     return _Compiler(loaded, spec, sections).compile(str(path), loaded.text,
                                                      decisions_only=decisions_only)

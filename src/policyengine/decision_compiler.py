@@ -57,8 +57,9 @@ def compile_decision(
             outcomes[oname] = MOMENT
             continue
         try:
+            # fields an OutcomeSpec has validated already: no validation (nor validator) needed
             outcomes[oname] = ctx.resolve_type(
-                FactType(type=ospec.type, values=ospec.values, of=ospec.of), opath
+                FactType.model_construct(type=ospec.type, values=ospec.values, of=ospec.of), opath
             )
         except CompileError as exc:
             ctx.problems.append(exc.problem)

@@ -17,7 +17,6 @@ from typing import Any
 from .errors import PolicyError, Problem
 from .inputs import Limits, UnreadableInput, decode_utf8, read_regular_file
 from .loaded import INVALID, LoadedYaml, Path_, Position
-from .yaml_build import build_document
 
 __all__ = ["INVALID", "LoadedYaml", "Path_", "Position", "iter_paths", "load_yaml_file",
            "load_yaml_text", "read_file_text", "read_yaml_file", "read_yaml_text"]
@@ -37,6 +36,14 @@ def read_yaml_text(text: str, file: str, limits: Limits | None = None) -> Loaded
     loaded = build_document(text, file, limits)
     loaded.sha256 = hashlib.sha256(text.encode()).hexdigest()
     return loaded
+
+
+def build_document(text: str, file: str, limits: Limits) -> LoadedYaml:
+    """:func:`policyengine.yaml_build.build_document`, imported on first use: a process whose
+    policies all come from the cache (:mod:`~policyengine.policy_cache`) never imports PyYAML."""
+    from .yaml_build import build_document as build
+
+    return build(text, file, limits)
 
 
 def load_yaml_text(text: str, file: str, limits: Limits | None = None) -> LoadedYaml:

@@ -357,7 +357,8 @@ class PolicyFile(Strict):
     """Metadata: id, organisation, title, version, dates, nation and status."""
     sources: dict[str, Source] = Field(min_length=1)
     """The documents the policy encodes, by a short key that citations name."""
-    calendar: CalendarSpec = CalendarSpec()
+    calendar: CalendarSpec = CalendarSpec.model_construct()  # the defaults; building it so
+    # would build its validator as the module is imported
     """Closure days, extra open days and an office closing time (optional)."""
     types: dict[str, FactType] = {}
     """Named fact types reused by several decisions."""
@@ -370,8 +371,6 @@ class PolicyFile(Strict):
     lifecycles: dict[str, Any] = {}
     """Case lifecycles followed by `policyengine monitor`: states, events and obligations."""
 
-
-FactType.model_rebuild()
 
 def parse_policy(loaded: LoadedYaml) -> PolicyFile:
     """Validate a loaded YAML document against the policy schema.
