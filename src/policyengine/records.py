@@ -26,6 +26,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import FrozenInstanceError
+from itertools import repeat
 from threading import get_ident
 from types import MemberDescriptorType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast, overload
@@ -335,7 +336,10 @@ def _make_init(cls: type, names: tuple[str, ...], defaults: tuple[Any, ...], slo
         def init(self: Any, *args: Any, **kwargs: Any) -> None:
             if kwargs or len(args) != count:
                 args = bind(args, kwargs)
-            self.__dict__.update(zip(names, args))  # noqa: B905 (as long, as above)
+            # one attribute at a time (a loop in C: any() of map() of object.__setattr__, which
+            # gives None): an instance whose __dict__ was never asked for keeps its values
+            # inline, and they read more than twice as fast as from a dict
+            any(map(_set_attribute, repeat(self), names, args))
             if post_init is not None:
                 post_init(self)
 
