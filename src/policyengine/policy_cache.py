@@ -149,7 +149,7 @@ def _read_entry(entry: Path, key: str) -> tuple[LoadedYaml, PolicyFile] | None:
 def _write_entry(directory: Path, key: str, loaded: LoadedYaml, spec: PolicyFile) -> None:
     """Keep one entry, written whole to a temporary file and renamed into place (a reader sees
     the old entry or the new, never half of one); any failure leaves the cache as it was."""
-    temporary = directory / f".{key}.{os.getpid()}.tmp"
+    temporary = directory / f".{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(os.stat(directory)):
