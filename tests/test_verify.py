@@ -522,8 +522,7 @@ def test_interpretations_must_be_earned_by_the_rules_that_fired() -> None:
     """A decision that lists an interpretation no fired rule relies on, or omits one that a
     fired rule reads, fails ``interpretations_earned`` (issue 8: reported exactly when it shaped
     the answer)."""
-    import dataclasses
-
+    from policyengine import records
     from policyengine.verify.interpretations import (
         earned_by_rule,
         interpretations_earned_check,
@@ -541,19 +540,19 @@ def test_interpretations_must_be_earned_by_the_rules_that_fired() -> None:
     # the defect issue 8 found: staff reported with the contractors' interpretation
     staff = decision.rules[1]
     assert staff.id == "members_of_staff"
-    broken = dataclasses.replace(
+    broken = records.replace(
         decision,
         rules=(decision.rules[0],
-               dataclasses.replace(staff, interpretations=("contractor_is_approved",)),
+               records.replace(staff, interpretations=("contractor_is_approved",)),
                *decision.rules[2:]),
     )
     verdict = interpretations_earned_check(broken)(Case(broken, {"person_type": "staff"}, as_of))
     assert verdict.state == "failed"
     assert "contractor_is_approved" in verdict.message and "no rule that fired" in verdict.message
     contractor = decision.rules[2]
-    silent = dataclasses.replace(
+    silent = records.replace(
         decision,
-        rules=(*decision.rules[:2], dataclasses.replace(contractor, interpretations=())),
+        rules=(*decision.rules[:2], records.replace(contractor, interpretations=())),
     )
     verdict = interpretations_earned_check(silent)(
         Case(silent, {"person_type": "contractor"}, as_of))

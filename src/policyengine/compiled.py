@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,13 @@ from .decision import DecisionContext, DecisionSummary
 from .expressions import Cond, Expr
 from .facts import FactsValidator, ValueType
 from .load import LoadedYaml, Path_
+from .records import field, record
 from .ruleindex import RuleIndex, build_index
 from .schema import Citation, Interpretation, PolicyFile
 from .values import FrozenDict, freeze
 
 
-@dataclass(frozen=True)
+@record
 class CompiledCitation:
     source: str
     document: str
@@ -41,7 +41,7 @@ class CompiledCitation:
         return out
 
 
-@dataclass(frozen=True)
+@record
 class CompiledNote:
     """A consideration or requirement attached to a rule."""
 
@@ -56,7 +56,7 @@ class CompiledNote:
         return out
 
 
-@dataclass(frozen=True)
+@record
 class CompiledRule:  # frozen, with cached views computed on first use
     id: str
     index: int
@@ -95,7 +95,7 @@ class CompiledRule:  # frozen, with cached views computed on first use
         return tuple(n.cite for n in self.considerations + self.requirements if n.cite)
 
 
-@dataclass(frozen=True)
+@record
 class InterpretationNote:
     name: str
     value: Any
@@ -121,7 +121,7 @@ class InterpretationNote:
         }
 
 
-@dataclass(frozen=True)
+@record
 class CompiledDecision:
     policy: CompiledPolicy
     name: str
@@ -139,7 +139,7 @@ class CompiledDecision:
     line: int = 0
     fact_checks: tuple[tuple[Cond, str, str], ...] = ()
     # What follows is derived from the fields above, when first needed (so that a copy made
-    # with dataclasses.replace derives its own).
+    # with records.replace derives its own).
 
     @functools.cached_property
     def where(self) -> str:
@@ -184,7 +184,7 @@ class CompiledDecision:
         return "settle" if self.exceptions else self.hit_policy
 
 
-@dataclass(frozen=True)
+@record
 class PolicyAbout:
     """What decisions read of a policy's own description, taken when it is compiled."""
 
@@ -201,7 +201,7 @@ class PolicyAbout:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class CompiledPolicy:
     id: str
     file: str

@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import FrozenInstanceError, dataclass
+from dataclasses import FrozenInstanceError
 from typing import Any
 
 from .durations import format_moment
+from .records import record
 from .runtime import engine_version, runtime_versions
 from .values import FrozenDict, FrozenList, freeze
 
@@ -46,7 +47,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
+@record
 class TraceStep:
     """One rule that was considered: whether it fired, why, and what it cites."""
 
@@ -78,7 +79,7 @@ class TraceStep:
         return out
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class DecisionContext:
     """What every decision of one compiled decision shares: names and provenance."""
 
@@ -91,7 +92,7 @@ class DecisionContext:
     engine_version: str
 
 
-@dataclass(frozen=True, eq=False)
+@record(eq=False)
 class DecisionSummary:
     """What depends only on the rules that fired: built once per set of rules, then shared."""
 

@@ -31,13 +31,13 @@ import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .decision import Decision
 from .errors import PolicyEngineError
 from .inputs import UnreadableInput, require_regular_file
+from .records import record
 from .replay import REDACTION_ALGORITHM, facts_digest
 
 __all__ = [
@@ -58,7 +58,7 @@ class DecisionLogError(PolicyEngineError):
     """A decision log that cannot be opened, written or read."""
 
 
-@dataclass(frozen=True)
+@record
 class LogEntry:
     """One logged decision."""
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 import calendar as _gregorian
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from policyengine.calendars import WorkingCalendar
+from policyengine.records import record
 
 __all__ = [
     "LONDON",
@@ -50,7 +50,7 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-@dataclass(frozen=True)
+@record
 class Duration:
     """An amount of one unit from ``UNITS``, e.g. ``Duration(10, "working_days")``.
 

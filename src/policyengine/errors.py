@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from .records import record
 
 
 def did_you_mean(name: object, known: Iterable[str]) -> str:
@@ -18,7 +19,7 @@ class PolicyEngineError(Exception):
     """Base class of every error this library raises on purpose."""
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """One problem found in a policy file, with its position (1-based line and column)."""
 
@@ -52,7 +53,7 @@ class PolicyError(PolicyEngineError):
         return (PolicyError, (self.problems,))
 
 
-@dataclass(frozen=True)
+@record
 class FactProblem:
     """One problem with the facts: where (``contacts[0].channel``), what, and what is allowed.
 

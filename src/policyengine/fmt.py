@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import io
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import PolicyEngineError, PolicyError, Problem
 from .load import load_yaml_text, read_file_text
+from .records import record
 
 #: Flow collections longer than this (with their indentation and key) are written as blocks.
 WIDTH = 100
@@ -131,7 +131,7 @@ def _scalar_width(value: Any) -> int:
     return len(str(value))
 
 
-@dataclass(frozen=True)
+@record
 class Formatted:
     """A file, its text and its formatted text."""
 

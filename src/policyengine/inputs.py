@@ -23,10 +23,10 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
 from typing import Any
 
 from .errors import PolicyEngineError
+from .records import fields, record
 
 #: Environment variables that raise (or lower) each limit, by field of :class:`Limits`.
 ENVIRONMENT = {
@@ -42,7 +42,7 @@ class LimitsError(PolicyEngineError):
     """A limit setting in the environment is not a positive whole number."""
 
 
-@dataclass(frozen=True)
+@record
 class Limits:
     """How much input is read before refusing it."""
 

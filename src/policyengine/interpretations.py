@@ -11,16 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from .compiler import CompiledPolicy, InterpretationNote
 from .errors import Problem
 from .load import Path_
+from .records import record
 from .schema import SIGN_OFF_HINT
 
 
-@dataclass(frozen=True)
+@record
 class InterpretationEntry:
     """One interpretation of a policy, where it is written, its sign-off and what uses it."""
 

@@ -12,11 +12,12 @@ from typing import Any
 
 from .errors import Problem
 from .inputs import one_line
+from .records import record
 
 Path_ = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Position:
     line: int
     column: int

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 from .compiler import CompiledPolicy
 from .errors import Problem
 from .inputs import UnreadableInput, decode_utf8, read_regular_file
+from .records import record
 
 _TYPOGRAPHIC = str.maketrans(
     {
@@ -37,7 +37,7 @@ def normalise(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-@dataclass(frozen=True)
+@record
 class QuoteCheck:
     checked: int
     problems: list[Problem]

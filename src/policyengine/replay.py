@@ -21,12 +21,12 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .decision import Decision
 from .errors import FactsError, PolicyEngineError
 from .policyset import PolicySet
+from .records import record
 
 __all__ = [
     "COMPARED",
@@ -87,7 +87,7 @@ def facts_digest(facts: Mapping[str, Any], key: bytes) -> str:
     return hmac.new(key, canonical_json(dict(facts)), hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True)
+@record
 class Difference:
     """One place where the replayed decision differs from the record."""
 
@@ -102,7 +102,7 @@ class Difference:
         return {"path": self.path, "recorded": self.recorded, "now": self.now}
 
 
-@dataclass(frozen=True)
+@record
 class Replay:
     """The outcome of replaying one record."""
 

@@ -11,9 +11,10 @@ false, and testing it would have raised nothing: see ``Cond.equality`` in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from heapq import merge
 from typing import Any
+
+from .records import record
 
 #: Decisions with fewer rules are not indexed.
 MIN_RULES = 24
@@ -23,7 +24,7 @@ LEAF_SIZE = 8
 _MISSING: Any = object()
 
 
-@dataclass(frozen=True)
+@record
 class RuleIndex:
     """A node: rules that constrain ``fact`` by value, and those that do not."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .records import record
 
 SCALAR_KINDS = ("bool", "int", "string", "enum", "date", "datetime")
 ALL_KINDS = (*SCALAR_KINDS, "list", "record")
@@ -11,7 +11,7 @@ ALL_KINDS = (*SCALAR_KINDS, "list", "record")
 MAX_STRING_LENGTH = 10_000
 
 
-@dataclass(frozen=True)
+@record
 class ValueType:
     """The type of a fact or of a computed value."""
 

@@ -9,13 +9,13 @@ also what :mod:`.answers` uses to give both versions the same facts.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import records
 from ..compiler import CompiledDecision, CompiledPolicy
 from ..facts import ValueType
 
@@ -75,7 +75,7 @@ def _json(value: Any) -> str:
 
 
 def _bare(vt: ValueType) -> ValueType:
-    return dataclasses.replace(vt, name=None)
+    return records.replace(vt, name=None)
 
 
 def _same_type(_o: str, a: ValueType, _n: str, b: ValueType) -> float:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..durations import Duration
 from ..facts import BOOL, DATE, INT, ValueType
+from ..records import record
 
 # the operator module's functions: the same comparisons, called without a Python frame
 COMPARISONS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
@@ -60,33 +60,33 @@ class Value(Node):
 # --------------------------------------------------------------------------- conditions
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Always(Condition):
     """``always: true``, an empty ``when``."""
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class AllOf(Condition):
     """A mapping's entries, a list of conditions, or ``all: [...]``: every part holds."""
 
     parts: tuple[Condition, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class AnyOf(Condition):
     """``any: [...]``: at least one part holds."""
 
     parts: tuple[Condition, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Not(Condition):
     """``not: {...}``."""
 
     part: Condition
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Holds(Condition):
     """``holds: value``: a true/false value as a condition (false when a fact it needs is
     absent)."""
@@ -94,7 +94,7 @@ class Holds(Condition):
     value: Value
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Present(Condition):
     """``fact: {present: true|false}``."""
 
@@ -102,7 +102,7 @@ class Present(Condition):
     want: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Equals(Condition):
     """``fact: value``."""
 
@@ -110,7 +110,7 @@ class Equals(Condition):
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class OneOf(Condition):
     """``fact: [a, b]`` or ``fact: {in: [a, b]}``."""
 
@@ -118,7 +118,7 @@ class OneOf(Condition):
     values: tuple[Any, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class NoneOf(Condition):
     """``fact: {not_in: [a, b]}``."""
 
@@ -126,7 +126,7 @@ class NoneOf(Condition):
     values: tuple[Any, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Ranked(Condition):
     """``fact: {at_least: value}`` (and the other ORDER_TESTS) on an ordered enum."""
 
@@ -136,7 +136,7 @@ class Ranked(Condition):
     order: tuple[str, ...]  # the enum's values, lowest first
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Ordered(Condition):
     """``fact: {at_least: limit}`` (and the other ORDER_TESTS) on a number or a date."""
 
@@ -145,7 +145,7 @@ class Ordered(Condition):
     limit: Any
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Empty(Condition):
     """``list_fact: {empty: true|false}``."""
 
@@ -153,7 +153,7 @@ class Empty(Condition):
     want: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class CountTest(Condition):
     """``list_fact: {count_at_least: n}`` or ``{count_below: n}``."""
 
@@ -162,7 +162,7 @@ class CountTest(Condition):
     at_least: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class IncludesAny(Condition):
     """``list_fact: {includes_any: [...]}`` or ``{includes: x}``."""
 
@@ -170,7 +170,7 @@ class IncludesAny(Condition):
     values: tuple[Any, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class IncludesAll(Condition):
     """``list_fact: {includes_all: [...]}``."""
 
@@ -178,7 +178,7 @@ class IncludesAll(Condition):
     values: tuple[Any, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class IncludesNone(Condition):
     """``list_fact: {includes_none: [...]}``."""
 
@@ -189,7 +189,7 @@ class IncludesNone(Condition):
 # ------------------------------------------------------------------------------- values
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Literal(Value):
     """A value written as it is: a number, text, a date, true or false."""
 
@@ -197,7 +197,7 @@ class Literal(Value):
     type: ValueType
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class InterpretationRef(Value):
     """``{interpretation: name}``: the value the policy's interpretation records."""
 
@@ -206,7 +206,7 @@ class InterpretationRef(Value):
     type: ValueType
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ListOf(Value):
     """A list of values."""
 
@@ -214,7 +214,7 @@ class ListOf(Value):
     type: ValueType
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class FactRef(Value):
     """``{fact: name}``."""
 
@@ -222,14 +222,14 @@ class FactRef(Value):
     type: ValueType
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class AsOf(Value):
     """``{fact: as_of}``: the date the decision is taken on."""
 
     type: ValueType = DATE
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class OutcomeRef(Value):
     """``{outcome: name}``: an outcome a rule above set."""
 
@@ -237,7 +237,7 @@ class OutcomeRef(Value):
     type: ValueType
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class DateShift(Value):
     """``{add: duration, to: base}`` or ``{subtract: duration, from: base}``.
 
@@ -254,7 +254,7 @@ class DateShift(Value):
     type: ValueType
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Comparison(Value):
     """``{on_or_before: [a, b]}`` and the other COMPARISONS."""
 
@@ -264,7 +264,7 @@ class Comparison(Value):
     type: ValueType = BOOL
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class ConditionValue(Value):
     """``{holds: condition}``: a condition as a true/false value."""
 
@@ -272,7 +272,7 @@ class ConditionValue(Value):
     type: ValueType = BOOL
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Count(Value):
     """``{count: list}``: the number of items."""
 
@@ -280,7 +280,7 @@ class Count(Value):
     type: ValueType = INT
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Sample(Value):
     """``{sample: {of: key, percent: p, salt: s}}``: a reproducible draw of ``percent`` of the
     keys (``interpretations``: the one the percentage was read from, if any)."""
@@ -292,7 +292,7 @@ class Sample(Value):
     type: ValueType = BOOL
 
 
-@dataclass(frozen=True, slots=True)
+@record(slots=True)
 class Choose(Value):
     """``{if: condition, then: value, else: value}``."""
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..calendars import WorkingCalendar
 from ..facts import ValueType
+from ..records import record
 
 
 class Env:
@@ -42,7 +42,7 @@ Fn = Callable[[Env], Any]
 Pred = Callable[[Env], bool]
 
 
-@dataclass(frozen=True)
+@record
 class Expr:
     """A compiled value: its callable, its type, its wording and what it reads."""
 
@@ -56,7 +56,7 @@ class Expr:
     uses_working_days_from_datetime: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Cond:
     """A compiled condition: its predicate, its wording and what it reads."""
 

@@ -8,12 +8,12 @@ it what the expressions read. A mistake raises :class:`CompileError` holding a p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Problem
 from ..facts import ValueType
 from ..load import LoadedYaml, Path_
+from ..records import field, record
 
 
 class CompileError(Exception):
@@ -24,7 +24,7 @@ class CompileError(Exception):
         self.problem = problem
 
 
-@dataclass
+@record(frozen=False)
 class Scope:
     """What names an expression may use, and where to report problems."""
 

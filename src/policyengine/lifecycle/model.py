@@ -11,11 +11,11 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..compiler import CompiledCitation, InterpretationNote
 from ..facts import FactsValidator, ValueType
+from ..records import record
 
 #: The pseudo-state of a case that does not exist yet (what an opening event starts from).
 NEW = "(new)"
@@ -26,7 +26,7 @@ WHEN_KINDS = ("enum", "bool", "int")
 STAY_PRIORITY = 100_000
 
 
-@dataclass(frozen=True)
+@record
 class FactSource:
     """Where one fact of a decision the lifecycle asks comes from.
 
@@ -42,7 +42,7 @@ class FactSource:
     fields: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class CompiledDue:
     decision: str
     facts: tuple[tuple[str, FactSource], ...]
@@ -50,7 +50,7 @@ class CompiledDue:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class CompiledRequires:
     """An event is refused unless this decision's boolean ``outcome`` is true for its facts."""
 
@@ -62,7 +62,7 @@ class CompiledRequires:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class CompiledState:
     name: str
     description: str | None
@@ -71,7 +71,7 @@ class CompiledState:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class CompiledEvent:
     name: str
     description: str | None
@@ -85,7 +85,7 @@ class CompiledEvent:
     requires: CompiledRequires | None = None
 
 
-@dataclass(frozen=True)
+@record
 class CompiledTransition:
     id: str
     event: str
@@ -107,14 +107,14 @@ def _among(value: Any, values: tuple[Any, ...]) -> bool:
     return any(v == value and type(v) is type(value) for v in values)
 
 
-@dataclass(frozen=True)
+@record
 class CompiledOpening:
     event: str | None
     transition: str | None
     from_states: tuple[str, ...] | None
 
 
-@dataclass(frozen=True)
+@record
 class CompiledObligation:
     name: str
     description: str
@@ -129,7 +129,7 @@ class CompiledObligation:
     line: int
 
 
-@dataclass(frozen=True)
+@record
 class Effect:
     """What firing one rule does from one state: all of it is decided when the policy loads."""
 
@@ -139,7 +139,7 @@ class Effect:
     opens: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """One rule of a lifecycle, with what it does in each state it fires in."""
 
@@ -159,7 +159,7 @@ class Rule:
 DurableRule = Rule  # the name it had when only durable_rules ran the rules
 
 
-@dataclass
+@record(frozen=False)
 class CompiledLifecycle:
     name: str
     policy: str
