@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import _timing  # noqa: E402
 import tables  # noqa: E402
+from bench_cold import run as run_process  # noqa: E402
 
 import policyengine  # noqa: E402
 from policyengine.load import load_yaml_file  # noqa: E402
@@ -256,40 +257,42 @@ def section_six_rules(base: Path | None, budget: float) -> None:
 
 
 def section_cold(base: Path | None, runs: int) -> None:
-    """New processes, end to end. Byte code is written and used (as an installed package has
-    it): one untimed run of each first. Wall-clock and CPU seconds (the CPU figure is steadier
-    on a shared machine)."""
+    """New processes, end to end, every kind in turn in each round (so that all of them meet
+    the same machine). Byte code is written and used (as an installed package has it): one
+    untimed run of each first, which also puts the policy file in the cache. Wall-clock and
+    CPU seconds (the CPU figure is steadier on a shared machine)."""
     facts = ROOT / "benchmarks" / ".cold_facts.json"
     facts.write_text('{"person_type": "tenant"}', encoding="utf-8")
     argv = ["-m", "policyengine", "decide", "halton_conduct", "in_scope", "--facts", str(facts),
             "--as-of", "2026-01-05"]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-    def run(args: list[str], extra: dict[str, str] | None = None) -> tuple[float, float]:
-        both = {**env, **(extra or {})}
-        subprocess.run([sys.executable, *args], check=True, capture_output=True, env=both)
-        walls, cpus = [], []
-        for _ in range(runs):
-            before = os.times()
-            start = time.perf_counter()
-            subprocess.run([sys.executable, *args], check=True, capture_output=True, env=both)
-            walls.append(time.perf_counter() - start)
-            after = os.times()
-            cpus.append(after.children_user + after.children_system
-                        - before.children_user - before.children_system)
-        return statistics.median(walls), statistics.median(cpus)
-
+    kinds: dict[str, tuple[list[str], dict[str, str]]] = {
+        "floor": (["-c", "import yaml, pydantic, holidays"], env),
+        "floor_used": (["-c", "import yaml, holidays; from pydantic import BaseModel"], env),
+        "bare": (["-c", "pass"], env),
+        "now": (argv, env),
+        "uncached": (argv, {**env, "POLICYENGINE_NO_CACHE": "1"}),
+    }
+    if base is not None:
+        kinds["then"] = (argv, {**env, "PYTHONPATH": str(base / "src")})
+    walls: dict[str, list[float]] = {kind: [] for kind in kinds}
+    cpus: dict[str, list[float]] = {kind: [] for kind in kinds}
     try:
-        floor = run(["-c", "import yaml, pydantic, holidays"])
-        floor_used = run(["-c", "import yaml, holidays; from pydantic import BaseModel"])
-        bare = run(["-c", "pass"])
-        now = run(argv)
-        uncached = run(argv, {"POLICYENGINE_NO_CACHE": "1"})
-        then = run(argv, {"PYTHONPATH": str(base / "src")}) if base is not None else None
+        for args, extra in kinds.values():
+            run_process(args, extra)
+        for _ in range(runs):
+            for kind, (args, extra) in kinds.items():
+                cpu, wall = run_process(args, extra)
+                cpus[kind].append(cpu)
+                walls[kind].append(wall)
     finally:
         facts.unlink()
-    print(f"\nCold `policyengine decide halton_conduct in_scope` (a new process; median of {runs}; "
-          "wall s / CPU s)")
+    med = {kind: (statistics.median(walls[kind]), statistics.median(cpus[kind])) for kind in kinds}
+    now, floor, floor_used, bare, uncached = (
+        med["now"], med["floor"], med["floor_used"], med["bare"], med["uncached"])
+    then = med.get("then")
+    print(f"\nCold `policyengine decide halton_conduct in_scope` (new processes, {runs} rounds, "
+          "every kind in turn; medians, wall s / CPU s)")
     print(f"  now {now[0]:.3f} / {now[1]:.3f}" + (
         f"   before {then[0]:.3f} / {then[1]:.3f}   ({ratio(now[0], then[0])} / "
         f"{ratio(now[1], then[1])})" if then else ""))

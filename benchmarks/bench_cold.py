@@ -47,7 +47,7 @@ def child_cpu() -> float:
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """CPU and wall seconds of one new process."""
+    """CPU and wall seconds of one new process (``bench.py``'s cold section runs these too)."""
     cpu, wall = child_cpu(), time.perf_counter()
     subprocess.run([sys.executable, *args], check=True, capture_output=True, env=env)
     return child_cpu() - cpu, time.perf_counter() - wall
