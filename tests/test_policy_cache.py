@@ -244,6 +244,19 @@ def test_no_cache_when_turned_off_or_when_it_cannot_be_made(
     assert summary(policy_cache.read_policy_file(path)) == expected
 
 
+def test_a_large_file_is_not_kept(
+        cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = copy_of(BUNDLED[0], tmp_path)
+    size = len(load.read_file_text(path)[0])
+    monkeypatch.setattr(policy_cache, "MAX_CACHED_CHARACTERS", size - 1)
+    expected = summary(uncached(path))
+    assert summary(policy_cache.read_policy_file(path)) == expected
+    assert not cache.exists() or entries(cache) == []
+    monkeypatch.setattr(policy_cache, "MAX_CACHED_CHARACTERS", size)
+    policy_cache.read_policy_file(path)
+    assert len(entries(cache)) == 1
+
+
 def test_where_the_cache_is_by_default(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("POLICYENGINE_NO_CACHE", raising=False)
     monkeypatch.delenv("POLICYENGINE_CACHE_DIR", raising=False)

@@ -9,9 +9,10 @@ and validates cleanly is kept in the cache directory as a pickle of its
 name that is the digest of everything that answer depends on: the file's path and the sha256 of
 its bytes, the input limits in force, the versions of Python, pydantic and PyYAML, and the
 engine's own modules (each one's name, size and modification time). Change any of them and the
-name changes: an entry is never stale, it is simply not found. A file with any problem is never
-kept, so every problem is found, worded and positioned afresh. Compiling (conditions, dates,
-rule indexes) is not cached: it runs as before on what was read.
+name changes: an entry is never stale, it is simply not found. A large file
+(:data:`MAX_CACHED_CHARACTERS`) is not kept, as it would gain nothing. A file with any problem
+is never kept, so every problem is found, worded and positioned afresh. Compiling
+(conditions, dates, rule indexes) is not cached: it runs as before on what was read.
 
 Where: ``$POLICYENGINE_CACHE_DIR``, else ``$XDG_CACHE_HOME/policyengine``, else
 ``~/.cache/policyengine``. ``POLICYENGINE_NO_CACHE=1`` turns the cache off. The directory is
@@ -40,13 +41,21 @@ from .loaded import LoadedYaml
 from .runtime import installed_version
 from .schema import PolicyFile, parse_policy
 
-__all__ = ["MAX_BYTES", "MAX_ENTRIES", "cache_directory", "read_policy_file"]
+__all__ = ["MAX_BYTES", "MAX_CACHED_CHARACTERS", "MAX_ENTRIES", "cache_directory",
+           "read_policy_file"]
 
 #: How many entries, and how many bytes of them, the directory keeps; when a write takes it past
 #: either, the oldest go (an entry is about four times its file's size: a bundled policy's is
 #: ~170 KB, a 10,000-rule table's 11 MB).
 MAX_ENTRIES = 256
 MAX_BYTES = 256_000_000
+
+#: Files longer than this (characters) are not kept: reading one from its entry is no faster
+#: than reading its YAML (a 10,000-rule table of 1.4 MB: 0.6 s either way, the cyclic garbage
+#: collector's passes over millions of new objects being most of both), and writing the entry
+#: would add ~0.3 s to its first load. Below it, an entry spares a new process the YAML reader's
+#: and the validators' imports and builds, which is most of what a small file costs.
+MAX_CACHED_CHARACTERS = 500_000
 
 #: Written first in every entry; a change to what an entry holds changes this.
 _FORMAT = "policyengine policy cache 1"
@@ -73,7 +82,7 @@ def read_policy_file(path: Path, limits: Limits | None = None) -> tuple[LoadedYa
     Raises :class:`~policyengine.errors.PolicyError` exactly as reading and validating do."""
     limits = limits or Limits.from_environment()
     text, sha256 = read_file_text(path, limits)
-    directory = cache_directory()
+    directory = cache_directory() if len(text) <= MAX_CACHED_CHARACTERS else None
     key = _key(str(path), sha256, limits) if directory is not None else ""
     if directory is not None:
         found = _read_entry(directory / (key + _SUFFIX), key)
