@@ -196,6 +196,8 @@ def compile_policy_file(
     With ``decisions_only`` its case lifecycles are left out (and not checked), for a process
     that only takes decisions. The file is read and validated through the cache of
     :mod:`policyengine.policy_cache` (so a new process reads unchanged bytes once)."""
-    loaded, spec = read_policy_file(path)
-    return _Compiler(loaded, spec, sections).compile(str(path), loaded.text,
-                                                     decisions_only=decisions_only)
+    read = read_policy_file(path)
+    compiled = _Compiler(read.loaded, read.spec, sections).compile(
+        str(path), read.loaded.text, decisions_only=decisions_only)
+    read.keep()  # it compiled: keep it (with any section its compilers validated)
+    return compiled

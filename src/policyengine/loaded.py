@@ -69,6 +69,10 @@ class LoadedYaml:
     problems: list[Problem] = field(default_factory=list)
     invalid: set[Path_] = field(default_factory=set)
     written: dict[Path_, str] = field(default_factory=dict)
+    #: sections of the file that a section compiler has validated into its own models, by
+    #: name (each a model, or its pickle as the policy cache's entry keeps it); see
+    #: :func:`policyengine.policy_cache.validated_section`
+    validated_sections: dict[str, Any] = field(default_factory=dict)
 
     def position(self, path: Path_, *, key: bool = False) -> Position:
         """The position of the value (or its key) at ``path``, else of its nearest ancestor."""

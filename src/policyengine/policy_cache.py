@@ -26,13 +26,16 @@ within :data:`MAX_BYTES`, are kept.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import os
 import pickle
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar, cast
 
 from ._version import __version__
 from .inputs import Limits
@@ -41,8 +44,10 @@ from .loaded import LoadedYaml
 from .runtime import installed_version
 from .schema import PolicyFile, parse_policy
 
-__all__ = ["MAX_BYTES", "MAX_CACHED_CHARACTERS", "MAX_ENTRIES", "cache_directory",
-           "read_policy_file"]
+__all__ = ["MAX_BYTES", "MAX_CACHED_CHARACTERS", "MAX_ENTRIES", "PolicyRead", "cache_directory",
+           "read_policy_file", "validated_section"]
+
+T = TypeVar("T")
 
 #: How many entries, and how many bytes of them, the directory keeps; when a write takes it past
 #: either, the oldest go (an entry is about four times its file's size: a bundled policy's is
@@ -58,7 +63,7 @@ MAX_BYTES = 256_000_000
 MAX_CACHED_CHARACTERS = 500_000
 
 #: Written first in every entry; a change to what an entry holds changes this.
-_FORMAT = "policyengine policy cache 1"
+_FORMAT = "policyengine policy cache 2"
 _SUFFIX = ".policy.pickle"
 
 
@@ -74,10 +79,38 @@ def cache_directory() -> Path | None:
     return (Path(base) if base else Path.home() / ".cache") / "policyengine"
 
 
-def read_policy_file(path: Path, limits: Limits | None = None) -> tuple[LoadedYaml, PolicyFile]:
+class PolicyRead:
+    """A policy file read and validated (``loaded``, ``spec``), and its cache entry, kept by
+    :meth:`keep` once the file has compiled."""
+
+    __slots__ = ("_directory", "_key", "_sections_kept", "loaded", "spec")
+
+    def __init__(self, loaded: LoadedYaml, spec: PolicyFile, directory: Path | None, key: str,
+                 sections_kept: frozenset[str] | None) -> None:
+        self.loaded = loaded
+        self.spec = spec
+        self._directory = directory
+        self._key = key
+        self._sections_kept = sections_kept  # None: no entry was found
+
+    def keep(self) -> None:
+        """Keep the file's entry, with every section its compilers validated, if it is new or
+        has gained sections since it was read (a file first compiled for its decisions only,
+        then whole); nothing when the cache is off or the file too large."""
+        if self._directory is None:
+            return
+        sections = frozenset(self.loaded.validated_sections)
+        if self._sections_kept is not None and sections <= self._sections_kept:
+            return
+        _write_entry(self._directory, self._key, self.loaded, self.spec)
+        self._sections_kept = sections
+
+
+def read_policy_file(path: Path, limits: Limits | None = None) -> PolicyRead:
     """A policy file read and validated: from the cache when this engine has read these bytes
-    at this path before, else read (:func:`~policyengine.load.read_yaml_text`), validated
-    (:func:`~policyengine.schema.parse_policy`) and, if that raised nothing, kept.
+    at this path before, else read (:func:`~policyengine.load.read_yaml_text`) and validated
+    (:func:`~policyengine.schema.parse_policy`). Call :meth:`PolicyRead.keep` once it has
+    compiled: a file with any problem is never kept.
 
     Raises :class:`~policyengine.errors.PolicyError` exactly as reading and validating do."""
     limits = limits or Limits.from_environment()
@@ -87,15 +120,35 @@ def read_policy_file(path: Path, limits: Limits | None = None) -> tuple[LoadedYa
     if directory is not None:
         found = _read_entry(directory / (key + _SUFFIX), key)
         if found is not None and found[0].text == text and found[0].file == str(path):
-            return found
+            loaded, spec = found
+            return PolicyRead(loaded, spec, directory, key,
+                              frozenset(loaded.validated_sections))
     from .load import read_yaml_text  # the YAML reader is imported only when a file is read
 
     loaded = read_yaml_text(text, str(path), limits)
     loaded.sha256 = sha256
-    spec = parse_policy(loaded)
-    if directory is not None:
-        _write_entry(directory, key, loaded, spec)
-    return loaded, spec
+    return PolicyRead(loaded, parse_policy(loaded), directory, key, None)
+
+
+def validated_section(loaded: LoadedYaml, name: str, validate: Callable[[], T | None]
+                      ) -> T | None:
+    """The section ``name`` of a file validated by ``validate`` (which gives its model, or
+    ``None`` having reported its problems), once a file: from the cache's entry when it holds
+    the section, unpickled only when asked for (so a process that never asks never imports the
+    section's models)."""
+    held = loaded.validated_sections.get(name)
+    if isinstance(held, bytes):
+        try:
+            held = pickle.loads(held)
+        except Exception:  # an entry this engine cannot read back: validate afresh
+            held = None
+    if held is None:
+        held = validate()
+        if held is None:
+            loaded.validated_sections.pop(name, None)
+            return None
+    loaded.validated_sections[name] = held
+    return cast(T, held)
 
 
 def _key(file: str, sha256: str, limits: Limits) -> str:
@@ -149,8 +202,11 @@ def _read_entry(entry: Path, key: str) -> tuple[LoadedYaml, PolicyFile] | None:
             held = pickle.load(stream)
     except Exception:  # a damaged or foreign entry is passed over, and rewritten
         return None
-    if (isinstance(held, tuple) and len(held) == 4 and held[0] == _FORMAT and held[1] == key
-            and isinstance(held[2], LoadedYaml) and isinstance(held[3], PolicyFile)):
+    if (isinstance(held, tuple) and len(held) == 5 and held[0] == _FORMAT and held[1] == key
+            and isinstance(held[2], LoadedYaml) and isinstance(held[3], PolicyFile)
+            and isinstance(held[4], dict)
+            and all(isinstance(v, bytes) for v in held[4].values())):
+        held[2].validated_sections = dict(held[4])
         return held[2], held[3]
     return None
 
@@ -163,7 +219,12 @@ def _write_entry(directory: Path, key: str, loaded: LoadedYaml, spec: PolicyFile
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(os.stat(directory)):
             return
-        data = pickle.dumps((_FORMAT, key, loaded, spec), protocol=pickle.HIGHEST_PROTOCOL)
+        sections = {name: held if isinstance(held, bytes)
+                    else pickle.dumps(held, protocol=pickle.HIGHEST_PROTOCOL)
+                    for name, held in loaded.validated_sections.items()}
+        plain = dataclasses.replace(loaded, validated_sections={})  # sections kept apart
+        data = pickle.dumps((_FORMAT, key, plain, spec, sections),
+                            protocol=pickle.HIGHEST_PROTOCOL)
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)

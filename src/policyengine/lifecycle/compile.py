@@ -16,6 +16,7 @@ from ..errors import did_you_mean
 from ..expressions import CompileError
 from ..facts import FactsValidator, ValueType
 from ..load import Path_
+from ..policy_cache import validated_section
 from ..schema import IDENT, validation_problems
 from .model import (
     EVENT_VALUES,
@@ -46,11 +47,17 @@ class LifecycleCompiler(SourceCompiler):
         if not isinstance(raw, dict):
             self.fail(base, "a lifecycle is a mapping (description, states, events, ...)")
             return None
-        try:
-            return LifecycleSpec.model_validate(raw)
-        except ValidationError as exc:
-            self.c.problems.extend(validation_problems(exc, LifecycleSpec, self.c.loaded, base))
-            return None
+
+        def validate() -> LifecycleSpec | None:
+            try:
+                return LifecycleSpec.model_validate(raw)
+            except ValidationError as exc:
+                self.c.problems.extend(
+                    validation_problems(exc, LifecycleSpec, self.c.loaded, base))
+                return None
+
+        # once a file: a file read from the policy cache brings its lifecycles validated
+        return validated_section(self.c.loaded, f"lifecycles/{name}", validate)
 
     # ------------------------------------------------------------------ compile one
     def compile(self, name: str, raw: Any) -> CompiledLifecycle | None:
