@@ -294,6 +294,8 @@ def shape_mutants(draw: st.DrawFn) -> str:
             old = parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             continue
+        if not isinstance(parent, dict | list):  # an earlier edit made it text: "ab"[0] is "a"
+            continue
         action = draw(st.integers(0, 5))
         if action == 0 and isinstance(parent, dict):
             del parent[path[-1]]
