@@ -164,13 +164,18 @@ class _DocumentedFields(GenerateJsonSchema):
 
 def _schema(root: type[BaseModel], extra: Sequence[type[BaseModel]], title: str
             ) -> dict[str, Any]:
+    models = _models(root)
+    for model in extra:
+        models.update(_models(model))
+    for model in models.values():
+        # built now (their validators are built on first use): a default that is a model
+        # instance (calendar: CalendarSpec()) is written with its class's serializer, which
+        # pydantic before 2.10 does not build on demand
+        model.model_rebuild()
     _, top = models_json_schema([(m, "validation") for m in (root, *extra)],
                                 ref_template="#/$defs/{model}",
                                 schema_generator=_DocumentedFields)
     defs: dict[str, Any] = top["$defs"]
-    models = _models(root)
-    for model in extra:
-        models.update(_models(model))
     _model_defs(defs, models)
     body = defs.pop(root.__name__)
     return {
