@@ -181,9 +181,7 @@ def compile_policy_text(
     (policyengine.policyset.compile_policy_text gives them all). ``sha256`` is the digest to
     record for it (the file's bytes, when the text was read from a file elsewhere); by default
     that of the text's UTF-8."""
-    loaded = read_yaml_text(text, file)
-    if sha256 is not None:
-        loaded.sha256 = sha256
+    loaded = read_yaml_text(text, file, sha256=sha256)
     spec = parse_policy(loaded)
     return _Compiler(loaded, spec, sections).compile(file, text)
 

@@ -22,8 +22,11 @@ __all__ = ["INVALID", "LoadedYaml", "Path_", "Position", "iter_paths", "load_yam
            "load_yaml_text", "read_file_text", "read_yaml_file", "read_yaml_text"]
 
 
-def read_yaml_text(text: str, file: str, limits: Limits | None = None) -> LoadedYaml:
-    """Parse one YAML document; values that cannot be read are left in ``problems``.
+def read_yaml_text(text: str, file: str, limits: Limits | None = None, *,
+                   sha256: str | None = None) -> LoadedYaml:
+    """Parse one YAML document; values that cannot be read are left in ``problems``. Its
+    ``sha256`` is the one given (of the file's bytes, when the text was read from a file), else
+    that of the text's UTF-8.
 
     Raises :class:`PolicyError` for what stops reading altogether: a syntax error, a document
     beyond the limits, several documents, an anchor given twice, an empty file.
@@ -34,7 +37,7 @@ def read_yaml_text(text: str, file: str, limits: Limits | None = None) -> Loaded
                                               f"the {limits.max_file_bytes:,} allowed; "
                                               f"{limits.hint('max_file_bytes')}"))
     loaded = build_document(text, file, limits)
-    loaded.sha256 = hashlib.sha256(text.encode()).hexdigest()
+    loaded.sha256 = sha256 or hashlib.sha256(text.encode()).hexdigest()
     return loaded
 
 
@@ -68,9 +71,7 @@ def read_file_text(path: Path, limits: Limits | None = None) -> tuple[str, str]:
 def read_yaml_file(path: Path, limits: Limits | None = None) -> LoadedYaml:
     limits = limits or Limits.from_environment()
     text, sha256 = read_file_text(path, limits)
-    loaded = read_yaml_text(text, str(path), limits)
-    loaded.sha256 = sha256
-    return loaded
+    return read_yaml_text(text, str(path), limits, sha256=sha256)
 
 
 def load_yaml_file(path: Path, limits: Limits | None = None) -> LoadedYaml:

@@ -119,14 +119,13 @@ def read_policy_file(path: Path, limits: Limits | None = None) -> PolicyRead:
     key = _key(str(path), sha256, limits) if directory is not None else ""
     if directory is not None:
         found = _read_entry(directory / (key + _SUFFIX), key)
-        if found is not None and found[0].text == text and found[0].file == str(path):
+        if found is not None:  # (its key names this path and these bytes)
             loaded, spec = found
             return PolicyRead(loaded, spec, directory, key,
                               frozenset(loaded.validated_sections))
     from .load import read_yaml_text  # the YAML reader is imported only when a file is read
 
-    loaded = read_yaml_text(text, str(path), limits)
-    loaded.sha256 = sha256
+    loaded = read_yaml_text(text, str(path), limits, sha256=sha256)
     return PolicyRead(loaded, parse_policy(loaded), directory, key, None)
 
 

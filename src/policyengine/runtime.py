@@ -20,8 +20,6 @@ from pathlib import Path
 
 from ._version import __version__
 
-DISTRIBUTION = "housing-policyengine"
-
 
 def engine_version() -> str:
     """The version of the engine that is running."""

@@ -357,8 +357,8 @@ class PolicyFile(Strict):
     """Metadata: id, organisation, title, version, dates, nation and status."""
     sources: dict[str, Source] = Field(min_length=1)
     """The documents the policy encodes, by a short key that citations name."""
-    calendar: CalendarSpec = CalendarSpec.model_construct()  # the defaults; building it so
-    # would build its validator as the module is imported
+    # (the defaults, made without validating: CalendarSpec() would build its validator here)
+    calendar: CalendarSpec = CalendarSpec.model_construct()
     """Closure days, extra open days and an office closing time (optional)."""
     types: dict[str, FactType] = {}
     """Named fact types reused by several decisions."""
